@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/graphgate/graphgate/cache"
+)
+
+// Config is graphgate's configuration file (YAML). `${VAR}` anywhere in the file is
+// replaced by the environment variable VAR, so secrets can stay out of the file.
+type Config struct {
+	// Listen is the gateway's listen address (default "127.0.0.1:8080").
+	Listen string `yaml:"listen"`
+	// PublicURL is the external base URL used in @odata.nextLink ("" = from Host).
+	PublicURL string `yaml:"public_url"`
+	// LogLevel is debug, info, warn or error (default info).
+	LogLevel string `yaml:"log_level"`
+	// DataDir holds what graphgate persists (default "graphgate-data").
+	DataDir string `yaml:"data_dir"`
+	// AppID is graphgate's own app registration: the audience of accepted tokens.
+	AppID string `yaml:"app_id"`
+	// Authority is the Entra authority host (default "https://login.microsoftonline.com").
+	Authority string `yaml:"authority"`
+	// GraphURL is Microsoft Graph's base URL (default "https://graph.microsoft.com/v1.0").
+	GraphURL string `yaml:"graph_url"`
+	// CAFile is an extra PEM CA bundle trusted for Authority and GraphURL (e.g. the emulator).
+	CAFile string `yaml:"ca_file"`
+	// PolicyFile is the policy (YAML); relative paths are relative to the config file.
+	PolicyFile string `yaml:"policy_file"`
+	// Tenants are the customer tenants served; a token's tid must be one of them.
+	Tenants []TenantConfig `yaml:"tenants"`
+	// Cache configures the profile cache.
+	Cache CacheConfig `yaml:"cache"`
+	// Upstream configures calls to Microsoft Graph.
+	Upstream UpstreamConfig `yaml:"upstream"`
+	// CORS lists the browser origins allowed to call the gateway.
+	CORS CORSConfig `yaml:"cors"`
+
+	dir string // directory of the config file
+}
+
+// TenantConfig is one tenant and the gateway's Graph credential in it.
+type TenantConfig struct {
+	ID              string `yaml:"id"`
+	Name            string `yaml:"name"`
+	ClientID        string `yaml:"client_id"` // default: AppID
+	ClientSecret    string `yaml:"client_secret"`
+	CertificateFile string `yaml:"certificate_file"` // PEM with certificate and private key
+}
+
+// CacheConfig configures the profile cache.
+type CacheConfig struct {
+	TTL        time.Duration `yaml:"ttl"`         // default 60s, at most 10m
+	MaxEntries int           `yaml:"max_entries"` // default 10000
+	MaxBytes   int64         `yaml:"max_bytes"`   // default 64 MiB
+}
+
+// UpstreamConfig configures calls to Microsoft Graph.
+type UpstreamConfig struct {
+	Timeout        time.Duration `yaml:"timeout"`         // per call, default 10s
+	MaxConcurrency int           `yaml:"max_concurrency"` // per tenant, default 16
+	QueueWait      time.Duration `yaml:"queue_wait"`      // default 2s
+}
+
+// CORSConfig lists allowed browser origins ("*" allows any).
+type CORSConfig struct {
+	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+var (
+	envRef    = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	guidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// loadConfig reads, expands and validates a config file.
+func loadConfig(path string, getenv func(string) string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	var missing []string
+	expanded := envRef.ReplaceAllStringFunc(string(raw), func(m string) string {
+		name := envRef.FindStringSubmatch(m)[1]
+		v := getenv(name)
+		if v == "" {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("config %s: environment variables not set: %s", path, strings.Join(missing, ", "))
+	}
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(expanded)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg.dir = dirOf(path)
+	if err := cfg.validate(); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		return path[:i]
+	}
+	return "."
+}
+
+// validate applies defaults and reports every problem at once.
+func (c *Config) validate() error {
+	c.Listen = orDefault(c.Listen, "127.0.0.1:8080")
+	c.LogLevel = orDefault(c.LogLevel, "info")
+	c.DataDir = orDefault(c.DataDir, "graphgate-data")
+	c.Authority = strings.TrimRight(orDefault(c.Authority, "https://login.microsoftonline.com"), "/")
+	c.GraphURL = strings.TrimRight(orDefault(c.GraphURL, "https://graph.microsoft.com/v1.0"), "/")
+	var errs []error
+	if !guidShape.MatchString(c.AppID) {
+		errs = append(errs, errors.New("app_id must be graphgate's application (client) id, a GUID"))
+	}
+	if c.PolicyFile == "" {
+		errs = append(errs, errors.New("policy_file is required"))
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if !strings.HasPrefix(c.Authority, "https://") || !strings.HasPrefix(c.GraphURL, "https://") {
+		errs = append(errs, errors.New("authority and graph_url must be https URLs"))
+	}
+	if len(c.Tenants) == 0 {
+		errs = append(errs, errors.New("at least one tenant is required"))
+	}
+	seen := map[string]bool{}
+	for i := range c.Tenants {
+		t := &c.Tenants[i]
+		t.ClientID = orDefault(t.ClientID, c.AppID)
+		switch {
+		case !guidShape.MatchString(t.ID):
+			errs = append(errs, fmt.Errorf("tenants[%d]: id must be the tenant id (GUID)", i))
+		case seen[strings.ToLower(t.ID)]:
+			errs = append(errs, fmt.Errorf("tenants[%d]: duplicate tenant id", i))
+		case (t.ClientSecret == "") == (t.CertificateFile == ""):
+			errs = append(errs, fmt.Errorf("tenants[%d]: set exactly one of client_secret and certificate_file", i))
+		}
+		seen[strings.ToLower(t.ID)] = true
+	}
+	if c.Cache.TTL > cache.MaxTTL {
+		errs = append(errs, fmt.Errorf("cache.ttl %s exceeds the maximum of %s: graphgate holds personal data only briefly", c.Cache.TTL, cache.MaxTTL))
+	}
+	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 {
+		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// path resolves a file name relative to the config file's directory.
+func (c *Config) path(p string) string {
+	if p == "" || strings.HasPrefix(p, "/") || c.dir == "" {
+		return p
+	}
+	return c.dir + "/" + p
+}

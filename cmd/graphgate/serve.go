@@ -1,0 +1,52 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+)
+
+// runServe runs the gateway from a config file.
+func runServe(env cmdEnv, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	configPath := fs.String("config", "graphgate.yaml", "configuration file (YAML)")
+	logLevel := fs.String("log-level", "", "log level: debug, info, warn, error (overrides the config)")
+	addr := fs.String("addr", "", "listen address (overrides the config)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath, env.getenv)
+	if err != nil {
+		return err
+	}
+	if *logLevel != "" {
+		cfg.LogLevel = *logLevel
+	}
+	if *addr != "" {
+		cfg.Listen = *addr
+	}
+	log, err := newLogger(env.stderr, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	pol, err := loadPolicyFile(cfg.path(cfg.PolicyFile))
+	if err != nil {
+		return err
+	}
+	hc, err := upstreamHTTPClient(cfg)
+	if err != nil {
+		return err
+	}
+	gw, err := buildGateway(env.ctx, cfg, pol, hc, log)
+	if err != nil {
+		return err
+	}
+	defer gw.Close()
+	ln, err := listen(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	log.Info("graphgate serving", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
+	fmt.Fprintf(env.stdout, "graphgate listening on %s\n", baseURLOf(ln))
+	return serveHTTP(env.ctx, ln, gw.server.Handler(), log)
+}

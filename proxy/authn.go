@@ -1,0 +1,107 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/auth"
+)
+
+const (
+	ctxPrincipal = "graphgate.principal"
+	ctxClient    = "graphgate.client"
+	ctxTenant    = "graphgate.tenant"
+)
+
+// caller is everything a handler knows about who is calling.
+type caller struct {
+	principal auth.Principal
+	client    *policy.Client
+	tenant    *tenantState
+}
+
+func principalOf(c *gin.Context) (auth.Principal, bool) {
+	v, ok := c.Get(ctxPrincipal)
+	if !ok {
+		return auth.Principal{}, false
+	}
+	p, ok := v.(auth.Principal)
+	return p, ok
+}
+
+func callerOf(c *gin.Context) caller {
+	p, _ := principalOf(c)
+	cl, _ := c.MustGet(ctxClient).(*policy.Client)
+	t, _ := c.MustGet(ctxTenant).(*tenantState)
+	return caller{principal: p, client: cl, tenant: t}
+}
+
+// authenticate validates the bearer token, resolves the tenant and the client app's
+// policy, and refuses callers the policy does not know (default deny).
+func (s *Server) authenticate() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
+		if err != nil {
+			abortWithError(c, authError(err))
+			return
+		}
+		p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
+		if err != nil {
+			abortWithError(c, authError(err))
+			return
+		}
+		c.Set(ctxPrincipal, p)
+		t, ok := s.tenants[p.TenantID]
+		if !ok {
+			abortWithError(c, authError(&auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized,
+				Description: "the token's tenant is not served by this gateway"}))
+			return
+		}
+		cl, ok := s.cfg.Policy.Client(p.ClientAppID)
+		if !ok {
+			abortWithError(c, errForbidden("The calling client application is not allowed by the gateway's policy."))
+			return
+		}
+		c.Set(ctxClient, cl)
+		c.Set(ctxTenant, t)
+		c.Next()
+	}
+}
+
+// authError maps a token problem to a 401/400/403 answer with an RFC 6750 challenge.
+func authError(err error) *apiError {
+	var ae *auth.Error
+	if !errors.As(err, &ae) {
+		ae = &auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized, Description: "the access token is invalid"}
+	}
+	status := ae.Status
+	if status == 0 {
+		status = http.StatusUnauthorized
+	}
+	code := "InvalidAuthenticationToken"
+	msg := "Access token is empty."
+	if ae.Code != "" {
+		msg = fmt.Sprintf("Access token validation failure: %s.", ae.Description)
+	}
+	if status == http.StatusForbidden {
+		code = "Authorization_RequestDenied"
+		msg = fmt.Sprintf("Insufficient privileges: %s.", ae.Description)
+	}
+	return &apiError{Status: status, Code: code, Message: msg, WWWAuthenticate: ae.WWWAuthenticate(), cause: err}
+}
+
+// require refuses the request with 403 unless the caller's client app may use op.
+func require(op policy.Operation) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl := callerOf(c).client
+		if !cl.Allows(op) {
+			abortWithError(c, errForbidden(fmt.Sprintf("The client application %q may not use operation %q.", cl.Name, op)))
+			return
+		}
+		c.Next()
+	}
+}

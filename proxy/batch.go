@@ -1,0 +1,179 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// maxBatchItems is Graph's limit of requests per JSON batch.
+const maxBatchItems = 20
+
+type batchRequest struct {
+	Requests []batchItem `json:"requests"`
+}
+
+type batchItem struct {
+	ID        string            `json:"id"`
+	Method    string            `json:"method"`
+	URL       string            `json:"url"`
+	Headers   map[string]string `json:"headers"`
+	Body      json.RawMessage   `json:"body"`
+	DependsOn []string          `json:"dependsOn"`
+}
+
+type batchResponse struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    any               `json:"body,omitempty"`
+}
+
+// handleBatch serves POST /$batch. Every item goes through the same pipeline as a direct
+// request (authentication, policy, cache, upstream limits); user records the items need
+// are first fetched together with one upstream $batch per 20 users.
+func (s *Server) handleBatch() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		var req batchRequest
+		if err := json.NewDecoder(c.Request.Body).Decode(&req); err != nil {
+			abortWithError(c, errBadRequest("The batch request body must be a JSON object with a \"requests\" array."))
+			return
+		}
+		if err := validateBatch(req.Requests); err != nil {
+			abortWithError(c, err)
+			return
+		}
+		cl := callerOf(c)
+		s.prefetchUsers(c.Request.Context(), cl.tenant, batchUserIDs(req.Requests))
+		status := map[string]int{}
+		out := make([]batchResponse, 0, len(req.Requests))
+		for _, it := range req.Requests {
+			r := s.runBatchItem(c, it, status)
+			status[it.ID] = r.Status
+			out = append(out, r)
+		}
+		writeJSON(c, gin.H{"responses": out})
+	}
+}
+
+// validateBatch checks the batch as Graph does before running anything.
+func validateBatch(items []batchItem) error {
+	if len(items) == 0 {
+		return errBadRequest("The batch must contain at least one request.")
+	}
+	if len(items) > maxBatchItems {
+		return errBadRequest(fmt.Sprintf("The batch holds %d requests; at most %d are allowed.", len(items), maxBatchItems))
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		switch {
+		case it.ID == "" || len(it.ID) > 64:
+			return errBadRequest("Every batch request needs an id of 1 to 64 characters.")
+		case seen[it.ID]:
+			return errBadRequest("Batch request ids must be unique.")
+		case it.Method == "" || it.URL == "":
+			return errBadRequest("Every batch request needs a method and a url.")
+		}
+		for _, d := range it.DependsOn {
+			if !seen[d] {
+				return errBadRequest("dependsOn may only name requests that come earlier in the batch.")
+			}
+		}
+		seen[it.ID] = true
+	}
+	return nil
+}
+
+// batchUserIDs collects the user object ids the items refer to, for prefetching.
+func batchUserIDs(items []batchItem) []string {
+	var ids []string
+	for _, it := range items {
+		p := strings.TrimPrefix(strings.SplitN(it.URL, "?", 2)[0], "/")
+		parts := strings.Split(p, "/")
+		if len(parts) >= 2 && strings.EqualFold(parts[0], "users") && guidPattern.MatchString(parts[1]) {
+			ids = append(ids, parts[1])
+		}
+	}
+	return ids
+}
+
+// runBatchItem dispatches one item through the gateway's own router.
+func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]int) batchResponse {
+	for _, d := range it.DependsOn {
+		if status[d] >= 400 {
+			return itemError(it.ID, http.StatusFailedDependency, "FailedDependency", "The request depends on a request that failed.")
+		}
+	}
+	rel := strings.TrimPrefix(it.URL, "/")
+	u, err := url.Parse("/" + apiVersion(c) + "/" + rel)
+	if err != nil || strings.Contains(rel, "://") || strings.HasPrefix(strings.ToLower(rel), "$batch") {
+		return itemError(it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request url: it must be a relative Graph url.")
+	}
+	var body []byte
+	if len(it.Body) > 0 && string(it.Body) != "null" {
+		body = it.Body
+	}
+	r, err := http.NewRequestWithContext(context.WithoutCancel(c.Request.Context()), strings.ToUpper(it.Method), u.String(), bytes.NewReader(body))
+	if err != nil {
+		return itemError(it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request.")
+	}
+	for k, v := range it.Headers {
+		r.Header.Set(k, v)
+	}
+	r.Header.Set("Authorization", c.GetHeader("Authorization"))
+	r.Host = c.Request.Host
+	r.TLS = c.Request.TLS
+	if body != nil && r.Header.Get("Content-Type") == "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	rec := newRecorder()
+	s.serveHTTP(rec, r)
+	return recordedResponse(it.ID, rec)
+}
+
+func itemError(id string, status int, code, msg string) batchResponse {
+	return batchResponse{ID: id, Status: status, Headers: map[string]string{"Content-Type": "application/json"},
+		Body: errorBody{Error: errorDetail{Code: code, Message: msg}}}
+}
+
+// recordedResponse converts a recorded item response to a batch response: JSON bodies
+// are embedded, images base64-encoded (as Graph clients expect), other text as a string.
+func recordedResponse(id string, rec *recorder) batchResponse {
+	ct := rec.header.Get("Content-Type")
+	resp := batchResponse{ID: id, Status: rec.status, Headers: map[string]string{}}
+	for _, h := range []string{"Content-Type", "Retry-After", "WWW-Authenticate", HeaderWithheld, "ETag"} {
+		if v := rec.header.Get(h); v != "" {
+			resp.Headers[h] = v
+		}
+	}
+	switch {
+	case rec.body.Len() == 0:
+	case strings.HasPrefix(ct, "application/json"):
+		resp.Body = json.RawMessage(rec.body.Bytes())
+	case strings.HasPrefix(ct, "image/"):
+		resp.Body = base64.StdEncoding.EncodeToString(rec.body.Bytes())
+	default:
+		resp.Body = rec.body.String()
+	}
+	return resp
+}
+
+// recorder is a minimal in-memory http.ResponseWriter for batch items.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: http.Header{}, status: http.StatusOK} }
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) WriteHeader(status int)      { r.status = status }

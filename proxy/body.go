@@ -1,0 +1,75 @@
+package proxy
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// maxRequestBody bounds request bodies, before and after decompression.
+const maxRequestBody = 1 << 20
+
+// requestBody bounds the request body and transparently decompresses a gzip-encoded one:
+// the Graph SDKs compress POST bodies such as $batch.
+func requestBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body == nil || c.Request.Body == http.NoBody {
+			c.Next()
+			return
+		}
+		body := http.MaxBytesReader(c.Writer, c.Request.Body, maxRequestBody)
+		switch strings.ToLower(strings.TrimSpace(c.GetHeader("Content-Encoding"))) {
+		case "", "identity":
+			c.Request.Body = body
+		case "gzip":
+			zr, err := gzip.NewReader(body)
+			if err != nil {
+				abortWithError(c, errBadRequest("The request body is not valid gzip."))
+				return
+			}
+			c.Request.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.LimitReader(zr, maxRequestBody), body}
+			c.Request.Header.Del("Content-Encoding")
+		default:
+			abortWithError(c, &apiError{Status: http.StatusUnsupportedMediaType, Code: "BadRequest",
+				Message: "Unsupported Content-Encoding; use gzip or none."})
+			return
+		}
+		c.Next()
+	}
+}
+
+// canonicalSegments maps lower-cased static path segments to the casing the routes use.
+var canonicalSegments = map[string]string{}
+
+func init() {
+	for _, s := range []string{"v1.0", "beta", "me", "users", "photo", "photos", "$value", "manager",
+		"directReports", "presence", "communications", "getPresencesByUserId", "$batch"} {
+		canonicalSegments[strings.ToLower(s)] = s
+	}
+}
+
+// canonicalPath rewrites known static segments of path to their canonical casing. Path
+// parameters (ids, UPNs, sizes) are left as they are.
+func canonicalPath(path string) string {
+	parts := strings.Split(path, "/")
+	changed := false
+	for i, p := range parts {
+		if c, ok := canonicalSegments[strings.ToLower(p)]; ok && c != p {
+			// Only a segment in a static position is rewritten: not a user key after "users".
+			if i > 0 && strings.EqualFold(parts[i-1], "users") {
+				continue
+			}
+			parts[i], changed = c, true
+		}
+	}
+	if !changed {
+		return path
+	}
+	return strings.Join(parts, "/")
+}

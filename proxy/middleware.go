@@ -1,0 +1,180 @@
+package proxy
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-contrib/cors"
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+)
+
+// Context keys set by the middleware.
+const (
+	ctxRequestID       = "graphgate.requestID"
+	ctxClientRequestID = "graphgate.clientRequestID"
+	ctxCacheOutcome    = "graphgate.cacheOutcome"
+	ctxRoute           = "graphgate.route"
+)
+
+// HeaderWithheld lists, on a response, the requested fields the caller's policy withheld.
+const HeaderWithheld = "Graphgate-Withheld-Fields"
+
+// safeClientRequestID accepts the client-request-id values real Graph clients send (GUIDs
+// and similar tokens); anything else is replaced so it cannot smuggle data into logs.
+var safeClientRequestID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// requestContext assigns the request id, echoes a well-formed client-request-id and sets
+// the security headers every response carries.
+func requestContext() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		rid := uuid.NewString()
+		c.Set(ctxRequestID, rid)
+		crid := c.GetHeader("client-request-id")
+		if !safeClientRequestID.MatchString(crid) {
+			crid = rid
+		}
+		c.Set(ctxClientRequestID, crid)
+		h := c.Writer.Header()
+		h.Set("request-id", rid)
+		h.Set("client-request-id", crid)
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+		c.Next()
+	}
+}
+
+func requestID(c *gin.Context) string       { return c.GetString(ctxRequestID) }
+func clientRequestID(c *gin.Context) string { return c.GetString(ctxClientRequestID) }
+
+// routeTemplate is the route a request matched, in Graph's notation ("GET /v1.0/users/{id}").
+// It is what logs and metrics use instead of the raw path, which can hold a UPN.
+func routeTemplate(c *gin.Context) string {
+	if r := c.GetString(ctxRoute); r != "" {
+		return r
+	}
+	p := c.FullPath()
+	if p == "" {
+		return c.Request.Method + " (unmatched)"
+	}
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") || strings.HasPrefix(s, "*") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return c.Request.Method + " " + strings.Join(parts, "/")
+}
+
+// accessRecord is the one log record written per request. Its fields are the complete
+// allow-list of what the access log may hold: nothing personal.
+type accessRecord struct {
+	Route        string
+	Status       int
+	Duration     time.Duration
+	Tenant       string
+	ClientApp    string
+	CacheOutcome string
+	RequestID    string
+	ErrorCode    string
+}
+
+func (r accessRecord) attrs() []slog.Attr {
+	a := []slog.Attr{
+		slog.String("route", r.Route),
+		slog.Int("status", r.Status),
+		slog.Float64("duration_ms", float64(r.Duration.Microseconds())/1000),
+		slog.String("request_id", r.RequestID),
+	}
+	if r.Tenant != "" {
+		a = append(a, slog.String("tenant", r.Tenant))
+	}
+	if r.ClientApp != "" {
+		a = append(a, slog.String("client_app", r.ClientApp))
+	}
+	if r.CacheOutcome != "" {
+		a = append(a, slog.String("cache", r.CacheOutcome))
+	}
+	if r.ErrorCode != "" {
+		a = append(a, slog.String("error_code", r.ErrorCode))
+	}
+	return a
+}
+
+// accessLog writes one accessRecord per request. Error causes are logged at debug level
+// by their type only where they may carry request data.
+func accessLog(log *slog.Logger, clientName func(appID string) string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		rec := accessRecord{
+			Route:        routeTemplate(c),
+			Status:       c.Writer.Status(),
+			Duration:     time.Since(start),
+			RequestID:    requestID(c),
+			CacheOutcome: c.GetString(ctxCacheOutcome),
+		}
+		if p, ok := principalOf(c); ok {
+			rec.Tenant = p.TenantID
+			rec.ClientApp = clientName(p.ClientAppID)
+		}
+		level := slog.LevelInfo
+		if len(c.Errors) > 0 {
+			if ae, ok := c.Errors.Last().Err.(*apiError); ok {
+				rec.ErrorCode = ae.Code
+				if ae.Status >= 500 {
+					level = slog.LevelWarn
+				}
+			}
+		}
+		log.LogAttrs(c.Request.Context(), level, "request", rec.attrs()...)
+	}
+}
+
+// recoverer turns a panic into a 500 in Graph's envelope. The panic value is logged by
+// type only: its text could hold request data.
+func recoverer(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic in handler", slog.String("route", routeTemplate(c)),
+					slog.String("panic_type", fmt.Sprintf("%T", v)), slog.String("request_id", requestID(c)))
+				abortWithError(c, errInternal(fmt.Errorf("panic")))
+			}
+		}()
+		c.Next()
+	}
+}
+
+// corsMiddleware allows browser clients on the configured origins to call the gateway
+// with the headers Graph clients send.
+func corsMiddleware(origins []string) gin.HandlerFunc {
+	if len(origins) == 0 {
+		return func(c *gin.Context) { c.Next() }
+	}
+	cfg := cors.Config{
+		AllowMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowHeaders: []string{"Authorization", "ConsistencyLevel", "Content-Type",
+			"client-request-id", "SdkVersion", "return-client-request-id", "Prefer", "Cache-Control"},
+		ExposeHeaders: []string{"request-id", "client-request-id", "Retry-After", HeaderWithheld,
+			"WWW-Authenticate", "Content-Type"},
+		MaxAge: 10 * time.Minute,
+	}
+	if len(origins) == 1 && origins[0] == "*" {
+		cfg.AllowAllOrigins = true
+	} else {
+		cfg.AllowOrigins = origins
+	}
+	return cors.New(cfg)
+}

@@ -1,0 +1,106 @@
+package proxy
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph"
+)
+
+// maxPresenceIDs is Graph's limit for getPresencesByUserId.
+const maxPresenceIDs = 650
+
+func presenceBody(p graph.Presence) map[string]any {
+	return map[string]any{"id": p.ID, "availability": p.Availability, "activity": p.Activity}
+}
+
+// handlePresence serves /me/presence and /users/{id}/presence (v1.0 and beta).
+func (s *Server) handlePresence() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl := callerOf(c)
+		if _, err := parseQuery(c, optsNone); err != nil {
+			abortWithError(c, err)
+			return
+		}
+		u, err := s.target(c, cl)
+		if err != nil {
+			abortWithError(c, err)
+			return
+		}
+		id := userID(u)
+		key := cache.Key{Kind: kindPresence, ID: strings.ToLower(id)}
+		e, outcome, err := s.load(c.Request.Context(), cl.tenant, key, errNotFound(), func(ctx context.Context) (cache.Item[entry], error) {
+			p, err := cl.tenant.up.Presence(ctx, id)
+			if err != nil {
+				return cache.Item[entry]{}, err
+			}
+			return cache.Item[entry]{Value: entry{presence: p}, Size: 128, Users: []string{id}}, nil
+		})
+		setOutcome(c, outcome)
+		if err != nil {
+			abortWithError(c, err)
+			return
+		}
+		body := presenceBody(e.presence)
+		body["@odata.context"] = s.contextURL(c, "users/presence/$entity")
+		writeJSON(c, body)
+	}
+}
+
+// handlePresences serves POST /communications/getPresencesByUserId. Unknown, foreign and
+// deactivated ids are left out of the answer, as if they had no presence.
+func (s *Server) handlePresences() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl := callerOf(c)
+		var req struct {
+			IDs []string `json:"ids"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
+		if err := dec.Decode(&req); err != nil {
+			abortWithError(c, errBadRequest("The request body must be a JSON object with an \"ids\" array of user object ids."))
+			return
+		}
+		if len(req.IDs) == 0 || len(req.IDs) > maxPresenceIDs {
+			abortWithError(c, errBadRequest("\"ids\" must hold between 1 and 650 user object ids."))
+			return
+		}
+		for _, id := range req.IDs {
+			if !guidPattern.MatchString(id) {
+				abortWithError(c, errBadRequest("Every entry of \"ids\" must be a user object id (GUID)."))
+				return
+			}
+		}
+		ctx := c.Request.Context()
+		s.prefetchUsers(ctx, cl.tenant, req.IDs)
+		var visible []string
+		for _, id := range req.IDs {
+			if u, _, err := s.loadUser(ctx, cl.tenant, id); err == nil {
+				visible = append(visible, userID(u))
+			}
+		}
+		value := []map[string]any{}
+		if len(visible) > 0 {
+			var ps []graph.Presence
+			err := cl.tenant.call(ctx, func(ctx context.Context) error {
+				var err error
+				ps, err = cl.tenant.up.Presences(ctx, visible)
+				return err
+			})
+			if err != nil {
+				abortWithError(c, upstreamError(err))
+				return
+			}
+			for _, p := range ps {
+				if containsFold(visible, p.ID) {
+					value = append(value, presenceBody(p))
+				}
+			}
+		}
+		writeJSON(c, gin.H{"@odata.context": s.contextURL(c, "Collection(microsoft.graph.presence)"), "value": value})
+	}
+}
