@@ -1,0 +1,208 @@
+package auth
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func TestVerifyValidToken(t *testing.T) {
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, nil)
+	if !v.Ready() {
+		t.Fatal("Ready() = false after a successful first fetch")
+	}
+	now := clk.Now()
+	p, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a1"), "a1", f.claimsFor(tenantA, now)))
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	want := Principal{
+		TenantID: tenantA, ObjectID: userOID, ClientAppID: clientID,
+		Roles: []string{"Gateway.Admin"}, Scopes: []string{"access_as_user"},
+		IssuedAt: time.Unix(now.Unix(), 0), ExpiresAt: time.Unix(now.Add(time.Hour).Unix(), 0),
+	}
+	if !p.IssuedAt.Equal(want.IssuedAt) || !p.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Fatalf("times = %v, %v; want %v, %v", p.IssuedAt, p.ExpiresAt, want.IssuedAt, want.ExpiresAt)
+	}
+	p.IssuedAt, p.ExpiresAt, want.IssuedAt, want.ExpiresAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if !reflect.DeepEqual(p, want) {
+		t.Fatalf("principal = %+v, want %+v", p, want)
+	}
+	if !p.HasRole("Gateway.Admin") || p.HasRole("Gateway.Analyst") || !p.HasScope("access_as_user") {
+		t.Fatalf("HasRole/HasScope wrong for %+v", p)
+	}
+}
+
+// tokenCase builds one token from a valid claim set of tenant A.
+type tokenCase struct {
+	name     string
+	token    func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string
+	status   int
+	code     string
+	descPart string // "" => the token must be accepted
+}
+
+func rs256(mod func(c jwt.MapClaims)) func(*testing.T, *fakeIdP, jwt.MapClaims) string {
+	return func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+		mod(c)
+		return sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a1"), "a1", c)
+	}
+}
+
+func claimCases(now time.Time) []tokenCase {
+	return []tokenCase{
+		{"expired", rs256(func(c jwt.MapClaims) { c["exp"] = now.Add(-2 * time.Minute).Unix() }), 401, "invalid_token", "expired"},
+		{"expired within skew", rs256(func(c jwt.MapClaims) { c["exp"] = now.Add(-30 * time.Second).Unix() }), 0, "", ""},
+		{"no exp", rs256(func(c jwt.MapClaims) { delete(c, "exp") }), 401, "invalid_token", "no expiry"},
+		{"nbf in future", rs256(func(c jwt.MapClaims) { c["nbf"] = now.Add(5 * time.Minute).Unix() }), 401, "invalid_token", "not valid yet"},
+		{"nbf within skew", rs256(func(c jwt.MapClaims) { c["nbf"] = now.Add(30 * time.Second).Unix() }), 0, "", ""},
+		{"iat in future", rs256(func(c jwt.MapClaims) { c["iat"] = now.Add(5 * time.Minute).Unix() }), 401, "invalid_token", "issue time is in the future"},
+		{"no iat", rs256(func(c jwt.MapClaims) { delete(c, "iat") }), 401, "invalid_token", "no issue time"},
+		{"wrong audience", rs256(func(c jwt.MapClaims) { c["aud"] = clientID }), 401, "invalid_token", "another audience"},
+		{"api uri audience", rs256(func(c jwt.MapClaims) { c["aud"] = "api://" + gatewayID }), 0, "", ""},
+		{"graph audience", rs256(func(c jwt.MapClaims) { c["aud"] = "https://graph.microsoft.com" }), 401, "invalid_token", "Microsoft Graph"},
+		{"graph app id audience", rs256(func(c jwt.MapClaims) { c["aud"] = "00000003-0000-0000-c000-000000000000" }), 401, "invalid_token", "Microsoft Graph"},
+		{"two audiences", rs256(func(c jwt.MapClaims) { c["aud"] = []string{gatewayID, "api://" + gatewayID} }), 401, "invalid_token", "only audience"},
+		{"no audience", rs256(func(c jwt.MapClaims) { delete(c, "aud") }), 401, "invalid_token", "only audience"},
+		{"ver 1.0", rs256(func(c jwt.MapClaims) { c["ver"] = "1.0" }), 401, "invalid_token", "ver 2.0"},
+		{"no tid", rs256(func(c jwt.MapClaims) { delete(c, "tid") }), 401, "invalid_token", "no tenant id"},
+		{"other tenant", rs256(func(c jwt.MapClaims) {
+			c["tid"], c["iss"] = tenantX, strings.Replace(c["iss"].(string), tenantA, tenantX, 1)
+		}), 401, "invalid_token", "tenant is not allowed"},
+		{"issuer of another tenant", rs256(func(c jwt.MapClaims) {
+			c["iss"] = strings.Replace(c["iss"].(string), tenantA, tenantB, 1)
+		}), 401, "invalid_token", "issuer does not match"},
+		{"public cloud issuer", rs256(func(c jwt.MapClaims) {
+			c["iss"] = "https://login.microsoftonline.com/" + tenantA + "/v2.0"
+		}), 401, "invalid_token", "issuer does not match"},
+		{"v1 issuer", rs256(func(c jwt.MapClaims) { c["iss"] = "https://sts.windows.net/" + tenantA + "/" }), 401, "invalid_token", "issuer does not match"},
+		{"no oid", rs256(func(c jwt.MapClaims) { delete(c, "oid") }), 401, "invalid_token", "oid"},
+		{"oid not a guid", rs256(func(c jwt.MapClaims) { c["oid"] = "someone@contoso.example" }), 401, "invalid_token", "oid"},
+		{"no azp", rs256(func(c jwt.MapClaims) { delete(c, "azp") }), 401, "invalid_token", "azp"},
+		{"app-only token", rs256(func(c jwt.MapClaims) { delete(c, "scp"); c["roles"] = []string{"Gateway.Admin"} }), 403, "insufficient_scope", "app-only"},
+		{"other scope", rs256(func(c jwt.MapClaims) { c["scp"] = "User.Read profile" }), 403, "insufficient_scope", "lacks the delegated scope"},
+		{"scope among others", rs256(func(c jwt.MapClaims) { c["scp"] = "User.Read access_as_user" }), 0, "", ""},
+		{"claim of wrong type", rs256(func(c jwt.MapClaims) { c["tid"] = 42 }), 401, "invalid_token", "malformed"},
+	}
+}
+
+func signatureCases() []tokenCase {
+	return []tokenCase{
+		{"alg none", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "a1", c)
+		}, 401, "invalid_token", "RS256"},
+		{"HS256 with PEM public key", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			der, err := x509.MarshalPKIXPublicKey(&f.key(tenantA, "a1").PublicKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sign(t, jwt.SigningMethodHS256, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), "a1", c)
+		}, 401, "invalid_token", "RS256"},
+		{"HS256 with modulus bytes", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodHS256, f.key(tenantA, "a1").N.Bytes(), "a1", c)
+		}, 401, "invalid_token", "RS256"},
+		{"PS256 with the real key", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodPS256, f.key(tenantA, "a1"), "a1", c)
+		}, 401, "invalid_token", "RS256"},
+		{"ES256", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sign(t, jwt.SigningMethodES256, k, "a1", c)
+		}, 401, "invalid_token", "RS256"},
+		{"RS256 by a foreign key with a known kid", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodRS256, testKey(5), "a1", c)
+		}, 401, "invalid_token", "signature is invalid"},
+		{"RS256 by a foreign key with an unknown kid", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodRS256, testKey(5), "evil", c)
+		}, 401, "invalid_token", "unknown key"},
+		{"tenant A token signed with tenant B's key", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodRS256, f.key(tenantB, "b1"), "b1", c)
+		}, 401, "invalid_token", "unknown key"},
+		{"missing kid", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			return sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a1"), "", c)
+		}, 401, "invalid_token", "no key id"},
+		{"tampered payload", func(t *testing.T, f *fakeIdP, c jwt.MapClaims) string {
+			good := sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a1"), "a1", c)
+			c["roles"] = []string{"Gateway.Admin", "Gateway.Analyst"}
+			forged := sign(t, jwt.SigningMethodRS256, testKey(5), "a1", c)
+			parts, fp := strings.Split(good, "."), strings.Split(forged, ".")
+			return parts[0] + "." + fp[1] + "." + parts[2]
+		}, 401, "invalid_token", "signature is invalid"},
+		{"not a JWT", func(*testing.T, *fakeIdP, jwt.MapClaims) string { return "abc.def" }, 401, "invalid_token", "malformed"},
+		{"empty", func(*testing.T, *fakeIdP, jwt.MapClaims) string { return "" }, 401, "invalid_token", "empty"},
+		{"oversized", func(*testing.T, *fakeIdP, jwt.MapClaims) string {
+			return strings.Repeat("a", DefaultMaxTokenBytes+1)
+		}, 401, "invalid_token", "larger than"},
+	}
+}
+
+func TestVerifyRefusals(t *testing.T) {
+	f, clk := newIdP(t), newClock()
+	// A long unknown-kid interval: the foreign-kid cases may fetch at most once.
+	v := newTestVerifier(t, f, clk, func(c *Config) { c.UnknownKIDInterval = time.Hour })
+	now := clk.Now()
+	for _, tc := range append(claimCases(now), signatureCases()...) {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := tc.token(t, f, f.claimsFor(tenantA, now))
+			p, err := v.Verify(context.Background(), raw)
+			if tc.descPart == "" {
+				if err != nil || p.ObjectID != userOID {
+					t.Fatalf("Verify = %+v, %v; want accepted", p, err)
+				}
+				return
+			}
+			var ae *Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("Verify error = %v (%T), want *Error", err, err)
+			}
+			if ae.Status != tc.status || ae.Code != tc.code || !strings.Contains(ae.Description, tc.descPart) {
+				t.Fatalf("Verify error = %d %q %q; want %d %q containing %q", ae.Status, ae.Code, ae.Description, tc.status, tc.code, tc.descPart)
+			}
+			if p.ObjectID != "" {
+				t.Fatalf("refused token still produced a principal: %+v", p)
+			}
+			if len(raw) > 20 && strings.Contains(ae.WWWAuthenticate()+ae.Error(), raw[len(raw)-20:]) {
+				t.Fatal("error echoes the token")
+			}
+		})
+	}
+}
+
+func TestVerifyOtherTenant(t *testing.T) {
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, nil)
+	p, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, f.key(tenantB, "b1"), "b1", f.claimsFor(tenantB, clk.Now())))
+	if err != nil || p.TenantID != tenantB {
+		t.Fatalf("tenant B token: %+v, %v", p, err)
+	}
+}
+
+func TestVerifyInsufficientScopeChallenge(t *testing.T) {
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, nil)
+	c := f.claimsFor(tenantA, clk.Now())
+	c["scp"] = "User.Read"
+	_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a1"), "a1", c))
+	var ae *Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("err = %v", err)
+	}
+	want := `Bearer realm="graphgate", error="insufficient_scope", error_description="the access token lacks the delegated scope access_as_user", scope="api://` + gatewayID + `/access_as_user"`
+	if got := ae.WWWAuthenticate(); got != want || ae.Status != http.StatusForbidden {
+		t.Fatalf("challenge = %d %s\nwant 403 %s", ae.Status, got, want)
+	}
+}
