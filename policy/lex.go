@@ -104,7 +104,7 @@ func lexString(s string, pos int) (string, int, error) {
 func unexpectedChar(s string, i int) error {
 	c := s[i]
 	switch {
-	case c == '/':
+	case c == '/' || c == ':':
 		return &QueryError{Pos: i + 1, Msg: "lambda operators (any, all) and property paths with '/' are not supported"}
 	case c >= '0' && c <= '9' || c == '-' || c == '+':
 		return &QueryError{Pos: i + 1, Msg: "number and date literals are not supported"}
