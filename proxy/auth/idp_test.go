@@ -40,7 +40,7 @@ type fakeIdP struct {
 	fetches atomic.Int64
 }
 
-func newIdP(t *testing.T) *fakeIdP {
+func newIdP(t testing.TB) *fakeIdP {
 	t.Helper()
 	f := &fakeIdP{keys: map[string]map[string]*rsa.PrivateKey{
 		tenantA: {"a1": testKey(0)},
@@ -132,7 +132,7 @@ func (f *fakeIdP) claimsFor(tid string, now time.Time) jwt.MapClaims {
 }
 
 // sign signs c with method and key, setting the kid header unless kid is "".
-func sign(t *testing.T, method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, kid string, c jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, c)
 	if kid != "" {
@@ -157,7 +157,7 @@ func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC(
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // newTestVerifier starts a Verifier for tenants A and B of f.
-func newTestVerifier(t *testing.T, f *fakeIdP, clk *clock, mod func(*Config)) *Verifier {
+func newTestVerifier(t testing.TB, f *fakeIdP, clk *clock, mod func(*Config)) *Verifier {
 	t.Helper()
 	cfg := Config{
 		Audience:   gatewayID,
