@@ -31,11 +31,13 @@ var graphAudiences = []string{
 
 // preCheck runs the checks that need no signature (on claims the caller wrote, so the
 // descriptions reveal nothing the caller does not know): audience, version, tenant,
-// issuer and kid. It returns the key set of the token's tenant (the only set its key
+// issuer and kid. It returns the token's tenant (whose key set is the only one its key
 // is looked up in) and the kid.
-func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*keySet, string, error) {
-	if err := v.checkAudience(c.Audience); err != nil {
-		return nil, "", err
+func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*tenantState, string, error) {
+	for _, a := range c.Audience {
+		if isGraphAudience(a) {
+			return nil, "", invalidToken("the access token was issued for Microsoft Graph, not for this gateway")
+		}
 	}
 	if c.Version != "2.0" {
 		return nil, "", invalidToken("the access token must be an Entra v2.0 token (ver 2.0)")
@@ -50,24 +52,23 @@ func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*keySet, string, error) {
 	if c.Issuer != ts.issuer {
 		return nil, "", invalidToken("the access token's issuer does not match its tenant")
 	}
+	if err := checkAudience(c.Audience, ts.audience); err != nil {
+		return nil, "", err
+	}
 	kid, _ := t.Header["kid"].(string)
 	if kid == "" {
 		return nil, "", invalidToken("the access token has no key id (kid)")
 	}
-	return ts.keys, kid, nil
+	return ts, kid, nil
 }
 
-// checkAudience accepts exactly one audience: the gateway's app id or its api:// URI.
-func (v *Verifier) checkAudience(aud jwt.ClaimStrings) error {
-	for _, a := range aud {
-		if isGraphAudience(a) {
-			return invalidToken("the access token was issued for Microsoft Graph, not for this gateway")
-		}
-	}
+// checkAudience accepts exactly one audience: the tenant's gateway app id or its
+// api:// URI.
+func checkAudience(aud jwt.ClaimStrings, want string) error {
 	if len(aud) != 1 {
 		return invalidToken("the access token must name this gateway as its only audience")
 	}
-	if a := aud[0]; !strings.EqualFold(a, v.cfg.Audience) && !strings.EqualFold(a, "api://"+v.cfg.Audience) {
+	if a := aud[0]; !strings.EqualFold(a, want) && !strings.EqualFold(a, "api://"+want) {
 		return invalidToken("the access token was issued for another audience")
 	}
 	return nil
@@ -80,7 +81,7 @@ func isGraphAudience(a string) bool {
 
 // principal checks the claims that matter once the signature is good and builds the
 // Principal.
-func (v *Verifier) principal(c *claims) (Principal, error) {
+func (v *Verifier) principal(c *claims, ts *tenantState) (Principal, error) {
 	if c.IssuedAt == nil {
 		return Principal{}, invalidToken("the access token has no issue time (iat)")
 	}
@@ -96,7 +97,7 @@ func (v *Verifier) principal(c *claims) (Principal, error) {
 		if len(scopes) == 0 {
 			desc = "app-only tokens are refused; a delegated user token with scope " + v.cfg.RequiredScope + " is required"
 		}
-		return Principal{}, insufficientScope(desc, "api://"+v.cfg.Audience+"/"+v.cfg.RequiredScope)
+		return Principal{}, insufficientScope(desc, "api://"+ts.audience+"/"+v.cfg.RequiredScope)
 	}
 	return Principal{
 		TenantID:    c.TenantID,

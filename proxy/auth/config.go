@@ -33,13 +33,17 @@ type Tenant struct {
 	// JWKSURL is where its signing keys are published; "" means
 	// "{Authority}/{ID}/discovery/v2.0/keys".
 	JWKSURL string
+	// Audience is graphgate's application id in this tenant, for deployments with one
+	// single-tenant app registration per tenant; "" means Config.Audience.
+	Audience string
 }
 
 // Config configures a Verifier. The zero value of every field except Audience and
 // Tenants is usable.
 type Config struct {
-	// Audience is graphgate's application (client) id, a GUID. A token is accepted only
-	// when its aud is exactly this GUID or "api://" + this GUID.
+	// Audience is graphgate's application (client) id, a GUID, used for every tenant
+	// that does not set its own. A token is accepted only when its aud is exactly its
+	// tenant's audience GUID or "api://" + that GUID.
 	Audience string
 	// RequiredScope is the delegated scope every token must carry in scp; "" means
 	// "access_as_user". App-only tokens (no scp) are refused with insufficient_scope.
@@ -74,7 +78,7 @@ type Config struct {
 
 // withDefaults validates c and returns a copy with defaults filled in.
 func (c Config) withDefaults() (Config, error) {
-	if !isGUID(c.Audience) {
+	if c.Audience != "" && !isGUID(c.Audience) {
 		return c, errors.New("auth: config: audience must be the gateway's application id (a GUID)")
 	}
 	c.Audience = strings.ToLower(c.Audience)
@@ -126,6 +130,13 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("auth: config: tenant %s listed twice", t.ID)
 		}
 		seen[t.ID] = true
+		if t.Audience == "" {
+			t.Audience = c.Audience
+		}
+		if !isGUID(t.Audience) {
+			return c, fmt.Errorf("auth: config: tenant %s: audience must be the gateway's application id (a GUID)", t.ID)
+		}
+		t.Audience = strings.ToLower(t.Audience)
 		if t.Issuer == "" {
 			t.Issuer = c.Authority + "/" + t.ID + "/v2.0"
 		}

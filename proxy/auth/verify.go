@@ -30,8 +30,9 @@ type Verifier struct {
 }
 
 type tenantState struct {
-	issuer string
-	keys   *keySet
+	issuer   string
+	audience string
+	keys     *keySet
 }
 
 // cacheEntry is a verified token: the principal plus the key that verified it, so a
@@ -78,7 +79,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	bg, cancel := context.WithCancel(ctx)
 	v.cancel = cancel
 	for _, t := range cfg.Tenants {
-		v.tenants[t.ID] = &tenantState{issuer: t.Issuer, keys: &keySet{
+		v.tenants[t.ID] = &tenantState{issuer: t.Issuer, audience: t.Audience, keys: &keySet{
 			tenantID: t.ID, url: t.JWKSURL, client: cfg.HTTPClient, timeout: cfg.FetchTimeout,
 			interval: cfg.UnknownKIDInterval, now: cfg.Now, log: cfg.Logger, baseCtx: bg,
 		}}
@@ -170,23 +171,25 @@ func (v *Verifier) Verify(ctx context.Context, rawToken string) (Principal, erro
 // verify parses rawToken, checks its signature with its tenant's key and its claims.
 func (v *Verifier) verify(ctx context.Context, rawToken string) (cacheEntry, error) {
 	var e cacheEntry
+	var ts *tenantState
 	c := &claims{}
 	tok, err := v.parser.ParseWithClaims(rawToken, c, func(t *jwt.Token) (any, error) {
-		ks, kid, err := v.preCheck(t, c)
-		if err != nil {
+		var kid string
+		var err error
+		if ts, kid, err = v.preCheck(t, c); err != nil {
 			return nil, err
 		}
-		key, err := ks.key(ctx, kid)
+		key, err := ts.keys.key(ctx, kid)
 		if err != nil {
 			return nil, keyError(err)
 		}
-		e.keys, e.kid, e.key = ks, kid, key
+		e.keys, e.kid, e.key = ts.keys, kid, key
 		return key, nil
 	})
 	if err != nil {
 		return e, parseError(tok, err)
 	}
-	p, err := v.principal(c)
+	p, err := v.principal(c, ts)
 	if err != nil {
 		return e, err
 	}

@@ -206,3 +206,32 @@ func TestVerifyInsufficientScopeChallenge(t *testing.T) {
 		t.Fatalf("challenge = %d %s\nwant 403 %s", ae.Status, got, want)
 	}
 }
+
+func TestPerTenantAudience(t *testing.T) {
+	const gatewayB = "22222222-3333-4444-8555-666666666666"
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, func(c *Config) { c.Tenants[1].Audience = gatewayB })
+	tests := []struct {
+		name, tid, kid, aud string
+		ok                  bool
+	}{
+		{"tenant B, its own app id", tenantB, "b1", gatewayB, true},
+		{"tenant B, its own api uri", tenantB, "b1", "api://" + gatewayB, true},
+		{"tenant B, the default app id", tenantB, "b1", gatewayID, false},
+		{"tenant A, tenant B's app id", tenantA, "a1", gatewayB, false},
+		{"tenant A, the default app id", tenantA, "a1", gatewayID, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := f.claimsFor(tc.tid, clk.Now())
+			c["aud"] = tc.aud
+			_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, f.key(tc.tid, tc.kid), tc.kid, c))
+			if (err == nil) != tc.ok {
+				t.Fatalf("Verify error = %v, want ok=%v", err, tc.ok)
+			}
+			if !tc.ok && !strings.Contains(err.Error(), "another audience") {
+				t.Fatalf("Verify error = %v, want an audience error", err)
+			}
+		})
+	}
+}
