@@ -1,0 +1,158 @@
+package graph
+
+import (
+	"context"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/microsoftgraph/msgraph-sdk-go/communications"
+)
+
+// Photo is a profile photo's bytes and media type.
+type Photo struct {
+	// ContentType is the image media type, e.g. "image/jpeg".
+	ContentType string
+	// Data holds the image bytes.
+	Data []byte
+}
+
+// photoSizes are the sizes Graph serves under /photos/{size}.
+var photoSizes = map[string]bool{
+	"48x48": true, "64x64": true, "96x96": true, "120x120": true, "240x240": true,
+	"360x360": true, "432x432": true, "504x504": true, "648x648": true,
+}
+
+// Photo reads a user's profile photo: the largest available when size is "", else
+// one of Graph's sizes ("48x48" … "648x648"). A user without a photo gives ErrNotFound.
+func (c *Client) Photo(ctx context.Context, id, size string) (Photo, error) {
+	const op = "get photo"
+	if err := validateID(op, id); err != nil {
+		return Photo{}, err
+	}
+	if size != "" && !photoSizes[size] {
+		return Photo{}, badRequest(op, "invalid_photo_size")
+	}
+	var out Photo
+	err := c.call(ctx, op, func(ctx context.Context) error {
+		var data []byte
+		var err error
+		user := c.sdk.Users().ByUserId(id)
+		if size == "" {
+			data, err = user.Photo().Content().Get(ctx, nil)
+		} else {
+			data, err = user.Photos().ByProfilePhotoId(size).Content().Get(ctx, nil)
+		}
+		if err != nil {
+			return err
+		}
+		if len(data) == 0 {
+			return statusError(op, http.StatusNotFound, "ImageNotFound", 0)
+		}
+		out = Photo{ContentType: imageType(callInfoFrom(ctx).lastContentType(), data), Data: data}
+		return nil
+	})
+	return out, err
+}
+
+// imageType trusts the response's image/* Content-Type and otherwise sniffs the bytes.
+func imageType(header string, data []byte) string {
+	if mt, _, err := mime.ParseMediaType(header); err == nil && strings.HasPrefix(mt, "image/") {
+		return mt
+	}
+	if sniffed := http.DetectContentType(data); strings.HasPrefix(sniffed, "image/") {
+		return sniffed
+	}
+	return "application/octet-stream"
+}
+
+// Presence is a user's Teams presence.
+type Presence struct {
+	ID           string `json:"id"`
+	Availability string `json:"availability"`
+	Activity     string `json:"activity"`
+}
+
+// Presence reads one user's presence.
+func (c *Client) Presence(ctx context.Context, id string) (Presence, error) {
+	const op = "get presence"
+	if err := validateID(op, id); err != nil {
+		return Presence{}, err
+	}
+	var out Presence
+	err := c.call(ctx, op, func(ctx context.Context) error {
+		p, err := c.sdk.Users().ByUserId(id).Presence().Get(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if p == nil {
+			return statusError(op, http.StatusNotFound, "", 0)
+		}
+		out = Presence{ID: deref(p.GetId()), Availability: deref(p.GetAvailability()), Activity: deref(p.GetActivity())}
+		return nil
+	})
+	return out, err
+}
+
+// maxPresenceIDs is Graph's limit for getPresencesByUserId.
+const maxPresenceIDs = 650
+
+// Presences reads the presence of several users (by object id) with
+// getPresencesByUserId, in requests of at most 650 ids.
+func (c *Client) Presences(ctx context.Context, ids []string) ([]Presence, error) {
+	const op = "get presences"
+	for _, id := range ids {
+		if err := validateID(op, id); err != nil {
+			return nil, err
+		}
+	}
+	var out []Presence
+	for start := 0; start < len(ids); start += maxPresenceIDs {
+		chunk := ids[start:min(start+maxPresenceIDs, len(ids))]
+		err := c.call(ctx, op, func(ctx context.Context) error {
+			body := communications.NewGetPresencesByUserIdPostRequestBody()
+			body.SetIds(chunk)
+			resp, err := c.sdk.Communications().GetPresencesByUserId().PostAsGetPresencesByUserIdPostResponse(ctx, body, nil)
+			if err != nil {
+				return err
+			}
+			if resp == nil {
+				return nil
+			}
+			for _, p := range resp.GetValue() {
+				out = append(out, Presence{ID: deref(p.GetId()), Availability: deref(p.GetAvailability()), Activity: deref(p.GetActivity())})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// RevokeSignInSessions invalidates the user's refresh tokens and browser sessions
+// (Graph moves signInSessionsValidFromDateTime to now).
+func (c *Client) RevokeSignInSessions(ctx context.Context, id string) error {
+	const op = "revoke sign-in sessions"
+	if err := validateID(op, id); err != nil {
+		return err
+	}
+	return c.call(ctx, op, func(ctx context.Context) error {
+		resp, err := c.sdk.Users().ByUserId(id).RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if resp == nil || resp.GetValue() == nil || !*resp.GetValue() {
+			return &Error{Kind: ErrUnavailable, op: op, Code: "revocation_not_confirmed"}
+		}
+		return nil
+	})
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,198 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	khttp "github.com/microsoft/kiota-http-go"
+)
+
+// callInfo records what the wire said for one logical call: the last response's
+// status, Retry-After and Content-Type, and how many attempts were made. The SDK's
+// error values do not reliably carry these (odd error bodies, batch items), so the
+// recorder middleware stores them here through the request context.
+type callInfo struct {
+	mu          sync.Mutex
+	status      int
+	retryAfter  time.Duration
+	contentType string
+	attempts    int
+}
+
+type callInfoKey struct{}
+
+func withCallInfo(ctx context.Context) (context.Context, *callInfo) {
+	info := &callInfo{}
+	return context.WithValue(ctx, callInfoKey{}, info), info
+}
+
+func callInfoFrom(ctx context.Context) *callInfo {
+	info, _ := ctx.Value(callInfoKey{}).(*callInfo)
+	return info
+}
+
+func (c *callInfo) record(resp *http.Response) {
+	if c == nil || resp == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.attempts++
+	c.status = resp.StatusCode
+	c.retryAfter, _ = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	c.contentType = resp.Header.Get("Content-Type")
+}
+
+func (c *callInfo) last() (status int, retryAfter time.Duration) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status, c.retryAfter
+}
+
+func (c *callInfo) attemptCount() int {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.attempts
+}
+
+func (c *callInfo) lastContentType() string {
+	if c == nil {
+		return ""
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.contentType
+}
+
+// recorder is the innermost middleware: it notes every response in the call's callInfo.
+type recorder struct{}
+
+// Intercept implements khttp.Middleware.
+func (recorder) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	resp, err := p.Next(req, i)
+	callInfoFrom(req.Context()).record(resp)
+	return resp, err
+}
+
+// retrier replaces kiota's retry handler, which truncates fractional Retry-After
+// values and sleeps past deadlines. It retries 429, 502, 503 and 504 and transport
+// errors at most max times, waits exactly Retry-After (fractional seconds kept) or an
+// exponential backoff, and gives up — returning the last response — as soon as the
+// wait would not fit in the request context's deadline. Every attempt is a fresh
+// clone of the request with the original (uncompressed) body and headers, so the
+// compression handler inside it compresses each attempt afresh.
+type retrier struct {
+	max  int
+	base time.Duration
+	log  *slog.Logger
+}
+
+// Intercept implements khttp.Middleware.
+func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		body = b
+	}
+	ctx := req.Context()
+	for attempt := 0; ; attempt++ {
+		resp, err := p.Next(cloneRequest(req, body), i)
+		delay, retry := r.delay(resp, err, attempt)
+		if !retry || attempt >= r.max || !fits(ctx, delay) {
+			return resp, err
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+			_ = resp.Body.Close()
+		}
+		r.log.LogAttrs(ctx, slog.LevelDebug, "graph: retrying upstream call",
+			slog.String("method", req.Method), slog.Int("status", status),
+			slog.Int("attempt", attempt+1), slog.Duration("delay", delay))
+		if err := sleep(ctx, delay); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// delay decides whether an outcome is retryable and how long to wait first.
+func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Duration, bool) {
+	backoff := r.base * time.Duration(1<<min(attempt, 10))
+	if err != nil {
+		if resp == nil && !isContextErr(err) {
+			return backoff, true
+		}
+		return 0, false
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			return d, true
+		}
+		return backoff, true
+	}
+	return 0, false
+}
+
+// fits reports whether waiting d still leaves the context time to make a request.
+func fits(ctx context.Context, d time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > d
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func cloneRequest(req *http.Request, body []byte) *http.Request {
+	c := req.Clone(req.Context())
+	if body == nil {
+		return c
+	}
+	c.Body = io.NopCloser(bytes.NewReader(body))
+	c.ContentLength = int64(len(body))
+	c.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return c
+}
+
+// parseRetryAfter reads Retry-After as (fractional) seconds, e.g. "2.128", or as an
+// HTTP date. It reports false when the header is absent or unreadable.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs < 0 || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 24*3600 {
+			return 0, false
+		}
+		return time.Duration(math.Round(secs*1e6)) * time.Microsecond, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
