@@ -1,0 +1,300 @@
+package emulator
+
+import (
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// tokenTTL is the lifetime of issued access tokens (expires_in is reported as 3599).
+const tokenTTL = time.Hour
+
+// Entra error codes (AADSTS numbers) the emulator answers with.
+const (
+	aadMissingParam      = 900144
+	aadTenantNotFound    = 90002
+	aadAppNotFound       = 700016
+	aadNeedSecret        = 7000218
+	aadBadSecret         = 7000215
+	aadBadAssertion      = 700027
+	aadBadScope          = 70011
+	aadCCScope           = 1002012
+	aadResourceNotFound  = 500011
+	aadUnsupportedGrant  = 70003
+	aadBadCredentials    = 50126
+	aadUserDisabled      = 50057
+	aadUserNotFound      = 50034
+	aadBadRefreshToken   = 9002313
+	aadRevoked           = 50173
+	clientAssertionJWTv1 = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// isCommon reports whether a tenant path segment is a multi-tenant alias.
+func isCommon(seg string) bool {
+	seg = strings.ToLower(seg)
+	return seg == "common" || seg == "organizations"
+}
+
+// handleDiscovery serves the OpenID Connect discovery document of a tenant.
+func (e *Emulator) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	seg := r.PathValue("tenant")
+	tid := "{tenantid}"
+	if !isCommon(seg) {
+		e.mu.RLock()
+		ts := e.tenant(seg)
+		e.mu.RUnlock()
+		if ts == nil {
+			entraError(w, r, http.StatusBadRequest, "invalid_tenant", aadTenantNotFound, "Tenant '"+seg+
+				"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+			return
+		}
+		seg, tid = ts.ID, ts.ID
+	}
+	base := e.url + "/" + seg
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{
+		"token_endpoint":                        base + "/oauth2/v2.0/token",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"jwks_uri":                              base + "/discovery/v2.0/keys",
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
+		"issuer":                                e.url + "/" + tid + "/v2.0",
+		"request_uri_parameter_supported":       false,
+		"userinfo_endpoint":                     e.url + "/oidc/userinfo",
+		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
+		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
+		"http_logout_supported":                 true,
+		"frontchannel_logout_supported":         true,
+		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
+		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
+			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"},
+		"kerberos_endpoint":        base + "/kerberos",
+		"tenant_region_scope":      "EU",
+		"cloud_instance_name":      "microsoftonline.com",
+		"cloud_graph_host_name":    "graph.windows.net",
+		"msgraph_host":             "graph.microsoft.com",
+		"rbac_url":                 "https://pas.windows.net",
+		"tenant_region_sub_scope":  nil,
+		"cloud_instance_host_name": strings.TrimPrefix(e.url, "https://"),
+	})
+}
+
+// handleKeys serves a tenant's JWKS.
+func (e *Emulator) handleKeys(w http.ResponseWriter, r *http.Request) {
+	e.mu.RLock()
+	ts := e.tenant(r.PathValue("tenant"))
+	var body map[string]any
+	if ts != nil {
+		body = e.jwks(ts)
+	}
+	e.mu.RUnlock()
+	if ts == nil {
+		entraError(w, r, http.StatusBadRequest, "invalid_tenant", aadTenantNotFound, "Tenant '"+
+			r.PathValue("tenant")+"' not found.")
+		return
+	}
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// handleUserRealm answers MSAL's home-realm discovery for the password grant: every
+// account is managed (no federation).
+func (e *Emulator) handleUserRealm(w http.ResponseWriter, r *http.Request) {
+	_, domain, _ := strings.Cut(r.PathValue("username"), "@")
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{
+		"ver": "1.0", "account_type": "Managed", "domain_name": domain,
+		"cloud_instance_name": "microsoftonline.com", "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+	})
+}
+
+// handleToken is the token endpoint: client_credentials, password and refresh_token.
+func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
+	if !e.applyFaults(w, r, r.Pattern, false) {
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+			"The request body must contain the following parameter: 'grant_type'.")
+		return
+	}
+	f := r.PostForm
+	clientID, secret := f.Get("client_id"), f.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		clientID, _ = url.QueryUnescape(u)
+		secret, _ = url.QueryUnescape(p)
+	}
+	state(r).appID = clientID
+	switch grant := f.Get("grant_type"); grant {
+	case "client_credentials":
+		e.clientCredentials(w, r, clientID, secret)
+	case "password":
+		e.passwordGrant(w, r, clientID)
+	case "refresh_token":
+		e.refreshTokenGrant(w, r, clientID)
+	case "":
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+			"The request body must contain the following parameter: 'grant_type'.")
+	default:
+		entraError(w, r, http.StatusBadRequest, "unsupported_grant_type", aadUnsupportedGrant,
+			"The app requested an unsupported grant type '"+grant+"'.")
+	}
+}
+
+// tokenTenant resolves the tenant of the token request path or writes the error.
+func (e *Emulator) tokenTenant(w http.ResponseWriter, r *http.Request) *tenantState {
+	seg := r.PathValue("tenant")
+	ts := e.tenant(seg)
+	if ts == nil {
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadTenantNotFound, "Tenant '"+seg+
+			"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
+		return nil
+	}
+	state(r).tenantID = ts.ID
+	return ts
+}
+
+// clientCredentials issues the gateway app's app-only Graph token.
+func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, clientID, secret string) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	ts := e.tokenTenant(w, r)
+	if ts == nil {
+		return
+	}
+	f := r.PostForm
+	if clientID == "" {
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+			"The request body must contain the following parameter: 'client_id'.")
+		return
+	}
+	if !strings.EqualFold(clientID, ts.GatewayAppID) {
+		if _, public := ts.client(clientID); public {
+			entraError(w, r, http.StatusUnauthorized, "invalid_client", aadNeedSecret,
+				"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+			return
+		}
+		e.appNotFound(w, r, ts, clientID)
+		return
+	}
+	switch assertion := f.Get("client_assertion"); {
+	case assertion != "":
+		if f.Get("client_assertion_type") != clientAssertionJWTv1 || !e.verifyAssertion(ts, clientID, assertion) {
+			entraError(w, r, http.StatusUnauthorized, "invalid_client", aadBadAssertion,
+				"The certificate with identifier used to sign the client assertion is not registered on application, or the client assertion failed signature validation.")
+			return
+		}
+	case secret == "":
+		entraError(w, r, http.StatusUnauthorized, "invalid_client", aadNeedSecret,
+			"The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
+		return
+	case secret != ts.GatewayClientSecret:
+		entraError(w, r, http.StatusUnauthorized, "invalid_client", aadBadSecret,
+			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+clientID+"'.")
+		return
+	}
+	scope := strings.TrimSpace(f.Get("scope"))
+	switch {
+	case scope == "":
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+			"The request body must contain the following parameter: 'scope'.")
+		return
+	case !strings.HasSuffix(scope, "/.default"):
+		entraError(w, r, http.StatusBadRequest, "invalid_scope", aadCCScope, "The provided value for scope "+scope+
+			" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+		return
+	case !isGraphAudience(strings.TrimSuffix(scope, "/.default")):
+		entraError(w, r, http.StatusBadRequest, "invalid_resource", aadResourceNotFound, "The resource principal named "+
+			strings.TrimSuffix(scope, "/.default")+" was not found in the tenant named "+ts.Name+
+			". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+		return
+	}
+	tok, err := signJWT(ts.keys[len(ts.keys)-1], e.appClaims(ts, e.now(), tokenTTL))
+	if err != nil {
+		entraError(w, r, http.StatusInternalServerError, "server_error", 50000, "There was an error issuing a token.")
+		return
+	}
+	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": tok})
+}
+
+// appNotFound writes AADSTS700016 for an unknown client id.
+func (e *Emulator) appNotFound(w http.ResponseWriter, r *http.Request, ts *tenantState, clientID string) {
+	entraError(w, r, http.StatusBadRequest, "unauthorized_client", aadAppNotFound, "Application with identifier '"+
+		clientID+"' was not found in the directory '"+ts.Name+
+		"'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+}
+
+// writeToken writes a successful token response.
+func writeToken(w http.ResponseWriter, body map[string]any) {
+	w.Header().Set("Cache-Control", "no-store, no-cache")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// verifyAssertion checks a certificate credential (private_key_jwt) against the certs
+// registered for the gateway app; callers hold e.mu.
+func (e *Emulator) verifyAssertion(ts *tenantState, clientID, assertion string) bool {
+	tok, err := parseJWT(assertion)
+	if err != nil {
+		return false
+	}
+	now := e.now()
+	aud := tok.str(tok.claims, "aud")
+	if tok.str(tok.claims, "iss") != clientID || tok.str(tok.claims, "sub") != clientID ||
+		!strings.HasPrefix(aud, e.url+"/") || !strings.Contains(aud, "/oauth2/") ||
+		!now.Before(tok.unix("exp").Add(5*time.Minute)) {
+		return false
+	}
+	for _, c := range ts.certs {
+		if !thumbprintMatches(tok, c) {
+			continue
+		}
+		if pub, ok := c.PublicKey.(*rsa.PublicKey); ok && tok.verifyRSA(pub) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// thumbprintMatches compares the assertion's x5t#S256 or x5t header with cert (absent
+// headers match any cert).
+func thumbprintMatches(tok *jwtParts, c *x509.Certificate) bool {
+	s256, s1 := sha256.Sum256(c.Raw), sha1.Sum(c.Raw)
+	check := func(h string, sum []byte) bool {
+		return h == base64.StdEncoding.EncodeToString(sum) || h == base64.RawURLEncoding.EncodeToString(sum) ||
+			h == base64.URLEncoding.EncodeToString(sum)
+	}
+	if h := tok.str(tok.header, "x5t#S256"); h != "" {
+		return check(h, s256[:])
+	}
+	if h := tok.str(tok.header, "x5t"); h != "" {
+		return check(h, s1[:])
+	}
+	return true
+}
+
+// AddGatewayCertificate registers a certificate credential (RSA key) for the tenant's
+// gateway app; client_credentials then accepts client assertions signed with its key.
+func (e *Emulator) AddGatewayCertificate(tenantID string, cert *x509.Certificate) error {
+	if cert == nil {
+		return ErrInvalid
+	}
+	if _, ok := cert.PublicKey.(*rsa.PublicKey); !ok {
+		return ErrInvalid
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ts := e.tenant(tenantID)
+	if ts == nil {
+		return ErrTenantNotFound
+	}
+	ts.certs = append(ts.certs, cert)
+	return nil
+}

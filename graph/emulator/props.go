@@ -1,0 +1,156 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// kv is one member of an ordered JSON object.
+type kv struct {
+	k string
+	v any
+}
+
+// ordered is a JSON object that keeps member order, as Graph's responses do.
+type ordered []kv
+
+// MarshalJSON writes the members in order.
+func (o ordered) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		k, err := json.Marshal(m.k)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.v)
+		if err != nil {
+			return nil, err
+		}
+		buf.Write(k)
+		buf.WriteByte(':')
+		buf.Write(v)
+	}
+	buf.WriteByte('}')
+	return buf.Bytes(), nil
+}
+
+// prop describes one property of microsoft.graph.user.
+type prop struct {
+	name   string
+	get    func(u *User) any
+	str    func(u *User) string // nil for non-string properties
+	search bool                 // usable in $search
+	filter bool                 // usable in $filter with eq/startswith
+}
+
+// nullable returns nil for "" (Graph's null) and s otherwise.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// stringProp builds a string property.
+func stringProp(name string, f func(u *User) string, search, filter bool) prop {
+	return prop{name: name, get: func(u *User) any { return nullable(f(u)) }, str: f, search: search, filter: filter}
+}
+
+// graphTime formats a timestamp as Graph does (UTC, second precision, Z).
+func graphTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// constProp builds a property the emulator stores no data for.
+func constProp(name string, v any) prop {
+	return prop{name: name, get: func(*User) any { return v }}
+}
+
+// userProps is the catalog of known user properties, keyed by lower-case name.
+var userProps = func() map[string]prop {
+	list := []prop{
+		stringProp("id", func(u *User) string { return u.ID }, false, true),
+		stringProp("displayName", func(u *User) string { return u.DisplayName }, true, true),
+		stringProp("givenName", func(u *User) string { return u.GivenName }, true, true),
+		stringProp("surname", func(u *User) string { return u.Surname }, true, true),
+		stringProp("jobTitle", func(u *User) string { return u.JobTitle }, true, true),
+		stringProp("department", func(u *User) string { return u.Department }, true, true),
+		stringProp("mail", func(u *User) string { return u.Mail }, true, true),
+		stringProp("userPrincipalName", func(u *User) string { return u.UserPrincipalName }, true, true),
+		stringProp("mobilePhone", func(u *User) string { return u.MobilePhone }, false, true),
+		stringProp("officeLocation", func(u *User) string { return u.OfficeLocation }, false, true),
+		stringProp("preferredLanguage", func(u *User) string { return u.PreferredLanguage }, false, true),
+		stringProp("companyName", func(u *User) string { return u.CompanyName }, false, true),
+		stringProp("city", func(u *User) string { return u.City }, false, true),
+		stringProp("country", func(u *User) string { return u.Country }, false, true),
+		stringProp("employeeId", func(u *User) string { return u.EmployeeID }, false, true),
+		stringProp("usageLocation", func(u *User) string { return u.UsageLocation }, false, true),
+		stringProp("mailNickname", func(u *User) string {
+			local, _, _ := strings.Cut(u.UserPrincipalName, "@")
+			return local
+		}, true, true),
+		stringProp("userType", func(*User) string { return "Member" }, false, true),
+		{name: "businessPhones", get: func(u *User) any {
+			if u.BusinessPhones == nil {
+				return []string{}
+			}
+			return u.BusinessPhones
+		}},
+		{name: "accountEnabled", get: func(u *User) any { return u.AccountEnabled }},
+		{name: "signInSessionsValidFromDateTime", get: func(u *User) any { return graphTime(u.SignInSessionsValidFromDateTime) }},
+		{name: "createdDateTime", get: func(u *User) any { return graphTime(u.CreatedDateTime) }},
+		{name: "lastPasswordChangeDateTime", get: func(u *User) any { return graphTime(u.CreatedDateTime) }},
+		{name: "proxyAddresses", get: func(u *User) any {
+			if u.Mail == "" {
+				return []string{}
+			}
+			return []string{"SMTP:" + u.Mail}
+		}},
+	}
+	for _, n := range []string{"otherMails", "imAddresses", "identities", "assignedLicenses", "assignedPlans", "provisionedPlans"} {
+		list = append(list, constProp(n, []string{}))
+	}
+	for _, n := range []string{"ageGroup", "consentProvidedForMinor", "creationType", "deletedDateTime",
+		"employeeHireDate", "employeeLeaveDateTime", "employeeType", "externalUserState", "faxNumber",
+		"isResourceAccount", "legalAgeGroupClassification", "onPremisesDistinguishedName",
+		"onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
+		"onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
+		"onPremisesUserPrincipalName", "passwordPolicies", "postalCode", "preferredDataLocation",
+		"securityIdentifier", "showInAddressList", "state", "streetAddress"} {
+		list = append(list, constProp(n, nil))
+	}
+	m := make(map[string]prop, len(list))
+	for _, p := range list {
+		m[strings.ToLower(p.name)] = p
+	}
+	return m
+}()
+
+// defaultSelect is Graph's default property set for users (in Graph's output order).
+var defaultSelect = []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail",
+	"mobilePhone", "officeLocation", "preferredLanguage", "surname", "userPrincipalName", "id"}
+
+// projectUser renders u with the selected properties (nil => the default set).
+func projectUser(u *User, sel []string, odataType bool) ordered {
+	if sel == nil {
+		sel = defaultSelect
+	}
+	o := make(ordered, 0, len(sel)+1)
+	if odataType {
+		o = append(o, kv{"@odata.type", "#microsoft.graph.user"})
+	}
+	for _, name := range sel {
+		p := userProps[strings.ToLower(name)]
+		o = append(o, kv{p.name, p.get(u)})
+	}
+	return o
+}
