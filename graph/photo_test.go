@@ -1,0 +1,91 @@
+package graph_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/graphgate/graphgate/graph"
+	"github.com/graphgate/graphgate/graph/emulator"
+)
+
+func TestPhoto(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	ctx := ctxT(t)
+	with := v.user(t, func(u emulator.User) bool { return u.HasPhoto })
+	without := v.user(t, func(u emulator.User) bool { return !u.HasPhoto })
+
+	tests := []struct {
+		name, size, route string
+	}{
+		{"largest", "", "GET /v1.0/users/{id}/photo/$value"},
+		{"48x48", "48x48", "GET /v1.0/users/{id}/photos/{size}/$value"},
+		{"648x648", "648x648", "GET /v1.0/users/{id}/photos/{size}/$value"},
+	}
+	var sizes []int
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := v.e.Count(tt.route)
+			p, err := c.Photo(ctx, with.ID, tt.size)
+			if err != nil {
+				t.Fatalf("Photo: %v", err)
+			}
+			if !strings.HasPrefix(p.ContentType, "image/") || len(p.Data) == 0 {
+				t.Fatalf("photo = %q, %d bytes", p.ContentType, len(p.Data))
+			}
+			if v.e.Count(tt.route) != before+1 {
+				t.Errorf("route %s not called", tt.route)
+			}
+			sizes = append(sizes, len(p.Data))
+		})
+	}
+	if len(sizes) == 3 && sizes[1] >= sizes[2] {
+		t.Errorf("48x48 photo (%d bytes) not smaller than 648x648 (%d bytes)", sizes[1], sizes[2])
+	}
+
+	t.Run("no photo", func(t *testing.T) {
+		_, err := c.Photo(ctx, without.ID, "")
+		wantKind(t, err, graph.ErrNotFound)
+		_, err = c.Photo(ctx, without.ID, "96x96")
+		wantKind(t, err, graph.ErrNotFound)
+	})
+	t.Run("unknown size is refused locally", func(t *testing.T) {
+		before := v.e.Count("")
+		_, err := c.Photo(ctx, with.ID, "1x1")
+		wantKind(t, err, graph.ErrBadRequest)
+		if v.e.Count("") != before {
+			t.Error("invalid size reached Graph")
+		}
+	})
+}
+
+func TestPresence(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	ctx := ctxT(t)
+	a, b := v.tenant.Users[0].ID, v.tenant.Users[1].ID
+
+	p, err := c.Presence(ctx, a)
+	if err != nil {
+		t.Fatalf("Presence: %v", err)
+	}
+	if p.ID != a || p.Availability == "" || p.Activity == "" {
+		t.Errorf("presence = %+v", p)
+	}
+
+	ps, err := c.Presences(ctx, []string{a, b})
+	if err != nil {
+		t.Fatalf("Presences: %v", err)
+	}
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID)
+		if p.Availability == "" {
+			t.Errorf("presence without availability: %+v", p)
+		}
+	}
+	if !slices.Equal(sorted(ids), sorted([]string{a, b})) {
+		t.Errorf("presences for %d ids, want 2", len(ids))
+	}
+}
