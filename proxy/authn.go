@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -74,6 +75,11 @@ func (s *Server) authenticate() gin.HandlerFunc {
 
 // authError maps a token problem to a 401/400/403 answer with an RFC 6750 challenge.
 func authError(err error) *apiError {
+	if errors.Is(err, auth.ErrKeysUnavailable) {
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "serviceNotAvailable",
+			Message:    "The gateway cannot validate tokens right now: the tenant's signing keys are unavailable.",
+			RetryAfter: 5 * time.Second, cause: err}
+	}
 	var ae *auth.Error
 	if !errors.As(err, &ae) {
 		ae = &auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized, Description: "the access token is invalid"}

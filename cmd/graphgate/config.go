@@ -49,9 +49,11 @@ type Config struct {
 
 // TenantConfig is one tenant and the gateway's Graph credential in it.
 type TenantConfig struct {
-	ID              string `yaml:"id"`
-	Name            string `yaml:"name"`
-	ClientID        string `yaml:"client_id"` // default: AppID
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// ClientID is the gateway's app id in this tenant (default: AppID): the credential
+	// toward Graph, and the audience its users' tokens must carry.
+	ClientID        string `yaml:"client_id"`
 	ClientSecret    string `yaml:"client_secret"`
 	CertificateFile string `yaml:"certificate_file"` // PEM with certificate and private key
 }

@@ -76,11 +76,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	var authTenants []auth.Tenant
 	var tenants []proxy.Tenant
 	for _, t := range cfg.Tenants {
-		authTenants = append(authTenants, auth.Tenant{
-			ID:      t.ID,
-			Issuer:  cfg.Authority + "/" + t.ID + "/v2.0",
-			JWKSURL: cfg.Authority + "/" + t.ID + "/discovery/v2.0/keys",
-		})
+		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID})
 		gc := graph.Config{
 			TenantID:      t.ID,
 			ClientID:      t.ClientID,
@@ -106,6 +102,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	}
 	v, err := auth.NewVerifier(ctx, auth.Config{
 		Audience:   cfg.AppID,
+		Authority:  cfg.Authority,
 		Tenants:    authTenants,
 		HTTPClient: hc,
 		Logger:     log.With("component", "auth"),

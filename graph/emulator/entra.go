@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -200,7 +201,10 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+clientID+"'.")
 		return
 	}
-	scope := strings.TrimSpace(f.Get("scope"))
+	// MSAL adds the OIDC scopes to every request; Entra ignores them for client credentials.
+	scope := strings.Join(slices.DeleteFunc(strings.Fields(f.Get("scope")), func(s string) bool {
+		return slices.Contains(oidcScopes, strings.ToLower(s))
+	}), " ")
 	switch {
 	case scope == "":
 		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
