@@ -64,7 +64,7 @@ func (v *env) config() graph.Config {
 		ClientSecret:  v.tenant.GatewayClientSecret,
 		AuthorityHost: v.e.URL() + "/",
 		BaseURL:       v.e.URL() + "/v1.0",
-		HTTPClient:    fixHTTPClient(v.e.HTTPClient()),
+		HTTPClient:    v.e.HTTPClient(),
 		Logger:        slog.New(slog.NewTextHandler(v.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }
