@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -43,7 +42,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeJSONType writes v as JSON with the given status and content type.
 func writeJSONType(w http.ResponseWriter, status int, contentType string, v any) {
-	body, err := json.Marshal(v)
+	body, err := marshalNoEscape(v)
 	if err != nil {
 		http.Error(w, "encode: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -56,14 +55,14 @@ func writeJSONType(w http.ResponseWriter, status int, contentType string, v any)
 // graphError writes Graph's error envelope.
 func graphError(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
 	st := state(r)
-	writeJSON(w, status, map[string]any{"error": map[string]any{
-		"code": code, "message": msg,
-		"innerError": map[string]any{
-			"date":              time.Now().UTC().Format("2006-01-02T15:04:05"),
-			"request-id":        st.requestID,
-			"client-request-id": st.clientRequestID,
-		},
-	}})
+	writeJSON(w, status, ordered{{"error", ordered{
+		{"code", code}, {"message", msg},
+		{"innerError", ordered{
+			{"date", time.Now().UTC().Format("2006-01-02T15:04:05")},
+			{"request-id", st.requestID},
+			{"client-request-id", st.clientRequestID},
+		}},
+	}}})
 }
 
 // statusCode maps an HTTP status to the Graph error code the emulator uses for faults.

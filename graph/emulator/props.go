@@ -24,11 +24,11 @@ func (o ordered) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		k, err := json.Marshal(m.k)
+		k, err := marshalNoEscape(m.k)
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(m.v)
+		v, err := marshalNoEscape(m.v)
 		if err != nil {
 			return nil, err
 		}
@@ -38,6 +38,17 @@ func (o ordered) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// marshalNoEscape encodes v as JSON without HTML escaping (Graph writes '&' verbatim).
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
 // prop describes one property of microsoft.graph.user.

@@ -1,0 +1,141 @@
+package emulator_test
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+)
+
+func TestThrottle(t *testing.T) {
+	e := fresh(t)
+	contoso := appToken(t, e, "contoso.example")
+	fabrikam := appToken(t, e, "fabrikam.example")
+	ti := tenant(t, e, "contoso.example")
+	path := "/v1.0/users/" + ti.Users[0].ID
+	e.SetThrottle(emulator.Throttle{Budget: 3, Window: time.Minute, RetryAfter: 1500 * time.Millisecond})
+	for i := range 3 {
+		if st, m := graphGet(t, e, contoso, path, nil); st != 200 {
+			t.Fatalf("request %d: %d %v", i, st, m)
+		}
+	}
+	resp, b := do(t, e, http.MethodGet, path, contoso, nil, nil)
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1.5" || errCode(decodeObj(t, b)) != "TooManyRequests" {
+		t.Fatalf("4th request: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), b)
+	}
+	// The budget is per app and tenant: fabrikam's gateway app is unaffected.
+	if st, _ := graphGet(t, e, fabrikam, "/v1.0/users?$top=1", nil); st != 200 {
+		t.Fatalf("fabrikam throttled: %d", st)
+	}
+	// Without a fixed RetryAfter the header holds the rest of the window.
+	e.SetThrottle(emulator.Throttle{Budget: 1, Window: 30 * time.Second})
+	graphGet(t, e, contoso, path, nil)
+	resp, _ = do(t, e, http.MethodGet, path, contoso, nil, nil)
+	ra, err := strconv.ParseFloat(resp.Header.Get("Retry-After"), 64)
+	if resp.StatusCode != 429 || err != nil || ra <= 0 || ra > 30 {
+		t.Fatalf("window remainder: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	e.SetThrottle(emulator.Throttle{})
+	if st, _ := graphGet(t, e, contoso, path, nil); st != 200 {
+		t.Fatalf("after throttle off: %d", st)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	user := "/v1.0/users/" + ti.Users[0].ID
+	tests := []struct {
+		name, route string
+		fault       emulator.Fault
+		path        string
+		status      int
+		code        string
+	}{
+		{"route 503", "GET /v1.0/users/{id}", emulator.Fault{ErrorRate: 1}, user, 503, "serviceNotAvailable"},
+		{"route 500", "GET /v1.0/users/{id}", emulator.Fault{ErrorRate: 1, Status: 500}, user, 500, "generalException"},
+		{"other route untouched", "GET /v1.0/users/{id}/manager", emulator.Fault{ErrorRate: 1, Status: 500}, user, 200, ""},
+		{"all graph routes", "", emulator.Fault{ErrorRate: 1, Status: 504}, "/v1.0/users", 504, "GatewayTimeout"},
+		{"latency only", "GET /v1.0/users/{id}", emulator.Fault{Latency: 40 * time.Millisecond}, user, 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.ResetFaults()
+			e.SetFault(tc.route, tc.fault)
+			start := time.Now()
+			st, m := graphGet(t, e, tok, tc.path, nil)
+			if st != tc.status || errCode(m) != tc.code {
+				t.Fatalf("got %d %v", st, m)
+			}
+			if time.Since(start) < tc.fault.Latency {
+				t.Fatalf("latency fault not applied")
+			}
+		})
+	}
+	t.Run("token endpoint fault", func(t *testing.T) {
+		e.ResetFaults()
+		e.SetFault("POST /{tenant}/oauth2/v2.0/token", emulator.Fault{ErrorRate: 1, Status: 503})
+		resp, _ := do(t, e, http.MethodPost, "/"+ti.ID+"/oauth2/v2.0/token", "", nil, nil)
+		if resp.StatusCode != 503 {
+			t.Fatalf("got %d", resp.StatusCode)
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		e.ResetFaults()
+		if st, _ := graphGet(t, e, tok, user, nil); st != 200 {
+			t.Fatalf("after reset: %d", st)
+		}
+	})
+}
+
+func TestOutage(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	e.SetOutage(true)
+	req, _ := http.NewRequest(http.MethodGet, e.URL()+"/v1.0/users/"+ti.Users[0].ID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := e.HTTPClient().Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("outage: got status %d, want a connection failure", resp.StatusCode)
+	}
+	// The control API keeps working during an outage.
+	if resp, _ := do(t, e, http.MethodGet, "/_emulator/directory", "", nil, nil); resp.StatusCode != 200 {
+		t.Fatalf("control API during outage: %d", resp.StatusCode)
+	}
+	e.SetOutage(false)
+	if st, _ := graphGet(t, e, tok, "/v1.0/users/"+ti.Users[0].ID, nil); st != 200 {
+		t.Fatalf("after outage: %d", st)
+	}
+}
+
+func TestRequestLog(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	if e.Count("POST /{tenant}/oauth2/v2.0/token") != 1 {
+		t.Fatalf("token requests = %d", e.Count("POST /{tenant}/oauth2/v2.0/token"))
+	}
+	e.ResetRequests()
+	graphGet(t, e, tok, "/v1.0/users/"+ti.Users[0].ID+"?$select=displayName,Mail", nil)
+	graphGet(t, e, tok, "/v1.0/users/"+ti.Users[1].ID+"/photos/48x48/$value", nil)
+	graphGet(t, e, tok, "/v1.0/users?$top=2", nil)
+	reqs := e.Requests()
+	if len(reqs) != 3 || e.Count("") != 3 || e.Count("GET /v1.0/users/{id}") != 1 ||
+		e.Count("GET /v1.0/users/{id}/photos/{size}/$value") != 1 || e.Count("GET /v1.0/users") != 1 {
+		t.Fatalf("log = %+v", reqs)
+	}
+	r := reqs[0]
+	if r.Method != "GET" || r.Route != "GET /v1.0/users/{id}" || r.TenantID != ti.ID || r.AppID != ti.GatewayAppID ||
+		!slices.Equal(r.Select, []string{"displayName", "Mail"}) || r.Status != 200 || r.InBatch || r.Time.IsZero() {
+		t.Fatalf("entry = %+v", r)
+	}
+	e.ResetRequests()
+	if len(e.Requests()) != 0 {
+		t.Fatal("ResetRequests kept entries")
+	}
+}

@@ -1,0 +1,136 @@
+package emulator_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+)
+
+func TestManagerAndDirectReports(t *testing.T) {
+	e := shared(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	ceo, _ := e.User(ti.ID, ti.Users[0].ID)
+	var report emulator.User
+	for _, ui := range ti.Users[1:] {
+		if u, _ := e.User(ti.ID, ui.ID); u.ManagerID != "" && u.ManagerID != ceo.ID {
+			report = u
+			break
+		}
+	}
+	t.Run("manager", func(t *testing.T) {
+		st, m := graphGet(t, e, tok, "/v1.0/users/"+report.UserPrincipalName+"/manager?$select=id,displayName", nil)
+		if st != 200 || m["id"] != report.ManagerID || m["@odata.type"] != "#microsoft.graph.user" || len(m) != 4 ||
+			!strings.HasSuffix(m["@odata.context"].(string), "#directoryObjects(id,displayName)/$entity") {
+			t.Fatalf("manager: %d %v", st, m)
+		}
+	})
+	t.Run("ceo has no manager", func(t *testing.T) {
+		if st, m := graphGet(t, e, tok, "/v1.0/users/"+ceo.ID+"/manager", nil); st != 404 || errCode(m) != "Request_ResourceNotFound" {
+			t.Fatalf("got %d %v", st, m)
+		}
+	})
+	t.Run("direct reports", func(t *testing.T) {
+		st, m := graphGet(t, e, tok, "/v1.0/users/"+report.ManagerID+"/directReports?$select=id,jobTitle", nil)
+		v, _ := m["value"].([]any)
+		if st != 200 || len(v) == 0 {
+			t.Fatalf("reports: %d %v", st, m)
+		}
+		found := false
+		for _, x := range v {
+			r := x.(map[string]any)
+			if r["@odata.type"] != "#microsoft.graph.user" || len(r) != 3 {
+				t.Fatalf("report shape %v", r)
+			}
+			if sub, _ := e.User(ti.ID, r["id"].(string)); sub.ManagerID != report.ManagerID {
+				t.Fatalf("%v does not report to the manager", r["id"])
+			}
+			found = found || r["id"] == report.ID
+		}
+		if !found {
+			t.Fatal("report missing from directReports")
+		}
+	})
+	t.Run("unknown user", func(t *testing.T) {
+		if st, _ := graphGet(t, e, tok, "/v1.0/users/nobody@contoso.example/directReports", nil); st != 404 {
+			t.Fatalf("got %d", st)
+		}
+	})
+}
+
+func TestPresence(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	id := ti.Users[6].ID
+	st, m := graphGet(t, e, tok, "/v1.0/users/"+id+"/presence", nil)
+	if st != 200 || m["id"] != id || m["availability"] == nil || m["activity"] == nil {
+		t.Fatalf("presence: %d %v", st, m)
+	}
+	if _, again := graphGet(t, e, tok, "/v1.0/users/"+id+"/presence", nil); again["availability"] != m["availability"] {
+		t.Fatal("presence not deterministic")
+	}
+	if err := e.SetPresence(ti.ID, id, emulator.Presence{Availability: "DoNotDisturb", Activity: "Presenting"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, m := graphGet(t, e, tok, "/v1.0/users/"+id+"/presence", nil); m["availability"] != "DoNotDisturb" || m["activity"] != "Presenting" {
+		t.Fatalf("after SetPresence: %v", m)
+	}
+	unknown := "00000000-0000-4000-8000-000000000000"
+	tests := []struct {
+		name   string
+		ids    []string
+		status int
+		n      int
+	}{
+		{"two users and an unknown id", []string{id, ti.Users[7].ID, unknown}, 200, 3},
+		{"empty", []string{}, 400, 0},
+		{"not a guid", []string{"adele@contoso.example"}, 400, 0},
+		{"too many", make([]string, 651), 400, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := do(t, e, http.MethodPost, "/v1.0/communications/getPresencesByUserId", tok,
+				jsonBody(t, map[string]any{"ids": tc.ids}), map[string]string{"Content-Type": "application/json"})
+			if resp.StatusCode != tc.status {
+				t.Fatalf("status %d: %s", resp.StatusCode, b)
+			}
+			if tc.status != 200 {
+				return
+			}
+			v := decodeObj(t, b)["value"].([]any)
+			if len(v) != tc.n || v[0].(map[string]any)["availability"] != "DoNotDisturb" ||
+				v[2].(map[string]any)["availability"] != "PresenceUnknown" {
+				t.Fatalf("value = %v", v)
+			}
+		})
+	}
+}
+
+func TestRevokeSignInSessions(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	id := ti.Users[9].ID
+	before := time.Now().UTC().Truncate(time.Second)
+	resp, b := do(t, e, http.MethodPost, "/v1.0/users/"+id+"/revokeSignInSessions", tok, nil, nil)
+	m := decodeObj(t, b)
+	if resp.StatusCode != 200 || m["value"] != true || !strings.HasSuffix(m["@odata.context"].(string), "$metadata#Edm.Boolean") {
+		t.Fatalf("revoke: %d %v", resp.StatusCode, m)
+	}
+	_, m = graphGet(t, e, tok, "/v1.0/users/"+id+"?$select=signInSessionsValidFromDateTime", nil)
+	s := m["signInSessionsValidFromDateTime"].(string)
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil || !strings.HasSuffix(s, "Z") || strings.Contains(s, ".") || ts.Before(before) || ts.After(time.Now()) {
+		t.Fatalf("signInSessionsValidFromDateTime = %q (%v)", s, err)
+	}
+	if u, _ := e.User(ti.ID, id); !u.SignInSessionsValidFromDateTime.Equal(ts) {
+		t.Fatalf("Go API sees %v, Graph %v", u.SignInSessionsValidFromDateTime, ts)
+	}
+	if resp, _ := do(t, e, http.MethodPost, "/v1.0/users/nobody@contoso.example/revokeSignInSessions", tok, nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("unknown user: %d", resp.StatusCode)
+	}
+}
