@@ -201,23 +201,7 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 			"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '"+clientID+"'.")
 		return
 	}
-	// MSAL adds the OIDC scopes to every request; Entra ignores them for client credentials.
-	scope := strings.Join(slices.DeleteFunc(strings.Fields(f.Get("scope")), func(s string) bool {
-		return slices.Contains(oidcScopes, strings.ToLower(s))
-	}), " ")
-	switch {
-	case scope == "":
-		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
-			"The request body must contain the following parameter: 'scope'.")
-		return
-	case !strings.HasSuffix(scope, "/.default"):
-		entraError(w, r, http.StatusBadRequest, "invalid_scope", aadCCScope, "The provided value for scope "+scope+
-			" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
-		return
-	case !isGraphAudience(strings.TrimSuffix(scope, "/.default")):
-		entraError(w, r, http.StatusBadRequest, "invalid_resource", aadResourceNotFound, "The resource principal named "+
-			strings.TrimSuffix(scope, "/.default")+" was not found in the tenant named "+ts.Name+
-			". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+	if !checkGraphScope(w, r, ts, f.Get("scope")) {
 		return
 	}
 	tok, err := signJWT(ts.keys[len(ts.keys)-1], e.appClaims(ts, e.now(), tokenTTL))
@@ -226,6 +210,29 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 		return
 	}
 	writeToken(w, map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": tok})
+}
+
+// checkGraphScope validates the client_credentials scope (Graph's /.default) or writes
+// Entra's error. MSAL adds the OIDC scopes to every request; Entra ignores them here.
+func checkGraphScope(w http.ResponseWriter, r *http.Request, ts *tenantState, raw string) bool {
+	scope := strings.Join(slices.DeleteFunc(strings.Fields(raw), func(s string) bool {
+		return slices.Contains(oidcScopes, strings.ToLower(s))
+	}), " ")
+	switch {
+	case scope == "":
+		entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+			"The request body must contain the following parameter: 'scope'.")
+	case !strings.HasSuffix(scope, "/.default"):
+		entraError(w, r, http.StatusBadRequest, "invalid_scope", aadCCScope, "The provided value for scope "+scope+
+			" is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).")
+	case !isGraphAudience(strings.TrimSuffix(scope, "/.default")):
+		entraError(w, r, http.StatusBadRequest, "invalid_resource", aadResourceNotFound, "The resource principal named "+
+			strings.TrimSuffix(scope, "/.default")+" was not found in the tenant named "+ts.Name+
+			". This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")
+	default:
+		return true
+	}
+	return false
 }
 
 // appNotFound writes AADSTS700016 for an unknown client id.

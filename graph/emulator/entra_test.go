@@ -86,6 +86,7 @@ func TestClientCredentials(t *testing.T) {
 		wantToken bool
 	}{
 		{"secret in body", url.Values{"client_id": {ti.GatewayAppID}, "client_secret": {ti.GatewayClientSecret}, "scope": {graphScope}}, false, 200, "", 0, true},
+		{"MSAL adds OIDC scopes", url.Values{"client_id": {ti.GatewayAppID}, "client_secret": {ti.GatewayClientSecret}, "scope": {graphScope + " openid profile offline_access"}}, false, 200, "", 0, true},
 		{"secret via basic", url.Values{"scope": {graphScope}}, true, 200, "", 0, true},
 		{"wrong secret", url.Values{"client_id": {ti.GatewayAppID}, "client_secret": {"nope"}, "scope": {graphScope}}, false, 401, "invalid_client", 7000215, false},
 		{"no secret", url.Values{"client_id": {ti.GatewayAppID}, "scope": {graphScope}}, false, 401, "invalid_client", 7000218, false},
