@@ -158,6 +158,9 @@ func upstreamQuery(c *gin.Context, cl *policy.Client, q odataQuery) (graph.Query
 	if gq.Top == 0 {
 		gq.Top = 100
 	}
+	// The accountEnabled filter makes every list an advanced query in Graph's terms
+	// (ne, not, $orderby with $filter...): ask as one, with a count.
+	gq.Count = true
 	return gq, nil
 }
 

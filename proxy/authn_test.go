@@ -1,0 +1,174 @@
+package proxy_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy"
+)
+
+// resign rewrites a token's header with alg and signs header.payload with the given
+// HMAC key (or leaves the signature empty for "none").
+func resign(t *testing.T, tok, alg string, key []byte) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	var hdr map[string]any
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[0])
+	if err := json.Unmarshal(raw, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	hdr["alg"] = alg
+	hb, _ := json.Marshal(hdr)
+	signing := base64.RawURLEncoding.EncodeToString(hb) + "." + parts[1]
+	if alg == "none" {
+		return signing + "."
+	}
+	sig, err := jwt.SigningMethodHS256.Sign(signing, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+func TestBadTokensAreRefused(t *testing.T) {
+	// Serve only the first tenant, so a valid token of the second is a wrong-tenant token.
+	e := newEnv(t, func(c *proxy.Config) { c.Tenants = c.Tenants[:1] })
+	u := e.enabledUsers(0)[0]
+	good := e.token(0, "chat-web", u)
+	mint := func(r emulator.TokenRequest) string {
+		r.TenantID, r.ClientID, r.UserID = e.tenant(0).ID, e.clientID(0, "chat-web"), u.ID
+		tok, err := e.emu.MintToken(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	parts := strings.Split(good, ".")
+	cases := []struct {
+		name, header string
+		status       int
+	}{
+		{"missing", "", 401},
+		{"not bearer", "Basic dXNlcjpwYXNz", 401},
+		{"garbage", "Bearer not-a-jwt", 401},
+		{"tampered payload", "Bearer " + parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"oid":"x"}`)) + "." + parts[2], 401},
+		{"alg none", "Bearer " + resign(t, good, "none", nil), 401},
+		{"HS256 with public key", "Bearer " + resign(t, good, "HS256", []byte(e.emu.URL())), 401},
+		{"expired", "Bearer " + mint(emulator.TokenRequest{IssuedAt: time.Now().Add(-3 * time.Hour), TTL: time.Hour}), 401},
+		{"not yet valid", "Bearer " + mint(emulator.TokenRequest{IssuedAt: time.Now().Add(time.Hour), TTL: time.Hour}), 401},
+		{"graph audience", "Bearer " + mint(emulator.TokenRequest{Audience: "https://graph.microsoft.com"}), 401},
+		{"other audience", "Bearer " + mint(emulator.TokenRequest{Audience: "00000000-1111-2222-3333-444444444444"}), 401},
+		{"tenant not served", "Bearer " + e.token(1, "chat-web", e.enabledUsers(1)[0]), 401},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var h []string
+			if tc.header != "" {
+				h = []string{"Authorization", tc.header}
+			}
+			r := e.get("/v1.0/me", "", h...)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+			}
+			if code := errorCode(t, r); code != "InvalidAuthenticationToken" {
+				t.Errorf("error code %q", code)
+			}
+			if ch := r.Header.Get("WWW-Authenticate"); !strings.HasPrefix(ch, "Bearer") {
+				t.Errorf("WWW-Authenticate = %q", ch)
+			}
+			// RFC 6750 §3.1: no error attribute when no bearer credentials were presented.
+			if strings.HasPrefix(tc.header, "Bearer") && !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid`) {
+				t.Errorf("WWW-Authenticate without an error attribute: %q", r.Header.Get("WWW-Authenticate"))
+			}
+		})
+	}
+	if r := e.get("/v1.0/me", good); r.Status != http.StatusOK {
+		t.Fatalf("the good token: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestUnknownClientAppIs403(t *testing.T) {
+	e := newEnv(t)
+	u := e.enabledUsers(0)[0]
+	var unlisted string
+	for _, c := range e.tenant(0).Clients {
+		if _, ok := e.pol.Client(c.ID); !ok {
+			unlisted = c.ID
+		}
+	}
+	if unlisted == "" {
+		t.Skip("every fixture client app is in the test policy")
+	}
+	tok, err := e.emu.MintToken(emulator.TokenRequest{TenantID: e.tenant(0).ID, ClientID: unlisted, UserID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.get("/v1.0/me", tok); r.Status != http.StatusForbidden {
+		t.Errorf("unknown client app: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestCORSPreflight(t *testing.T) {
+	e := newEnv(t, func(c *proxy.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	req, _ := http.NewRequest(http.MethodOptions, e.gw.URL+"/v1.0/users", nil)
+	req.Header.Set("Origin", "https://app.example")
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,consistencylevel")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 || resp.Header.Get("Access-Control-Allow-Origin") != "https://app.example" {
+		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+	}
+	allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+	for _, h := range []string{"authorization", "consistencylevel"} {
+		if !strings.Contains(allowed, h) {
+			t.Errorf("preflight does not allow %s: %q", h, allowed)
+		}
+	}
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("a foreign origin was allowed")
+	}
+}
+
+func TestGraphThrottlingBecomes429(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	e.get("/v1.0/me", tok)
+	e.emu.SetThrottle(emulator.Throttle{Budget: 1, Window: 10 * time.Second, RetryAfter: 1500 * time.Millisecond})
+	t.Cleanup(e.emu.ResetFaults)
+	var throttled int
+	for _, u := range e.enabledUsers(0)[1:12] {
+		r := e.get("/v1.0/users/"+u.ID, tok)
+		if r.Status == http.StatusTooManyRequests {
+			throttled++
+			if r.Header.Get("Retry-After") == "" || errorCode(t, r) != "TooManyRequests" {
+				t.Errorf("429 without Retry-After or code: %v %s", r.Header, r.Body)
+			}
+		} else if r.Status != http.StatusOK {
+			t.Errorf("status %d %s", r.Status, r.Body)
+		}
+	}
+	if throttled == 0 {
+		t.Fatal("no request was throttled")
+	}
+	// Cached data is still served while Graph throttles.
+	if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {
+		t.Errorf("cached /me during throttling: %d", r.Status)
+	}
+}
