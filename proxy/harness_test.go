@@ -22,7 +22,7 @@ import (
 
 // env is a running emulator with a gateway in front of it, as a test drives them.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	emu    *emulator.Emulator
 	dir    emulator.DirectoryInfo
 	pol    *policy.Policy
@@ -32,7 +32,7 @@ type env struct {
 }
 
 // newEnv starts the emulator and a gateway serving all its tenants with the test policy.
-func newEnv(t *testing.T, tweak ...func(*proxy.Config)) *env {
+func newEnv(t testing.TB, tweak ...func(*proxy.Config)) *env {
 	t.Helper()
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {
@@ -80,7 +80,7 @@ func newEnv(t *testing.T, tweak ...func(*proxy.Config)) *env {
 }
 
 // loadTestPolicy fills testdata/policy.yaml with the emulator's client app ids.
-func loadTestPolicy(t *testing.T, dir emulator.DirectoryInfo) *policy.Policy {
+func loadTestPolicy(t testing.TB, dir emulator.DirectoryInfo) *policy.Policy {
 	t.Helper()
 	raw, err := os.ReadFile("testdata/policy.yaml")
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -66,6 +65,8 @@ type Config struct {
 	ReadyChecks map[string]func() error
 	// Logger receives the access log and operational events; nil discards.
 	Logger *slog.Logger
+	// RateLimit configures per-user and per-client-app rate limits (zero = defaults).
+	RateLimit RateLimitConfig
 }
 
 // Server is the gateway. Create it with New and serve Handler().
@@ -76,6 +77,7 @@ type Server struct {
 	cache   *cache.Cache[entry]
 	fields  []string // upstream $select: union of fields any policy allows + internal
 	engine  *gin.Engine
+	limiter *rateLimiter
 }
 
 // New validates cfg and builds the gateway.
@@ -94,14 +96,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	c, err := cache.New[entry](cfg.Cache)
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	s := &Server{cfg: cfg, log: log, cache: c, tenants: map[string]*tenantState{},
-		fields: cfg.Policy.UpstreamFields()}
+		fields: cfg.Policy.UpstreamFields(), limiter: newRateLimiter(cfg.RateLimit)}
 	for _, t := range cfg.Tenants {
 		if t.ID == "" || t.Upstream == nil {
 			return nil, errors.New("proxy: a tenant needs an id and an upstream")
