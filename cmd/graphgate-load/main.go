@@ -119,7 +119,9 @@ func gateway(ctx context.Context, emu *emulator.Emulator) (http.Handler, string,
 		return nil, "", "", err
 	}
 	srv, err := proxy.New(proxy.Config{Tenants: []proxy.Tenant{{ID: t.ID, Upstream: gc}}, Verifier: v, Policy: pol,
-		Cache: cache.Config{TTL: 10 * time.Minute}})
+		Cache: cache.Config{TTL: 10 * time.Minute},
+		// The limiter stays in the path (its cost is measured) but never refuses.
+		RateLimit: proxy.RateLimitConfig{PerUserRPS: 1e9, PerUserBurst: 1e9, PerClientRPS: 1e9, PerClientBurst: 1e9}})
 	if err != nil {
 		return nil, "", "", err
 	}
