@@ -143,6 +143,8 @@ func (s *Server) prefetchUsers(ctx context.Context, t *tenantState, ids []string
 	if len(missing) < 2 {
 		return
 	}
+	// A purge (e.g. a logout) during the fetch must win: store only if none happened.
+	epoch := s.cache.Epoch(t.id)
 	var results map[string]graph.BatchResult
 	err := t.call(ctx, func(ctx context.Context) error {
 		var err error
@@ -156,9 +158,9 @@ func (s *Server) prefetchUsers(ctx context.Context, t *tenantState, ids []string
 		key := cache.Key{Tenant: t.id, Kind: kindUser, ID: strings.ToLower(id)}
 		switch {
 		case r.Err == nil && r.User != nil:
-			s.cache.Set(key, cache.Item[entry]{Value: entry{user: r.User}, Size: sizeOfUser(r.User), Users: []string{userID(r.User)}})
+			_ = s.cache.SetSince(epoch, key, cache.Item[entry]{Value: entry{user: r.User}, Size: sizeOfUser(r.User), Users: []string{userID(r.User)}})
 		case errors.Is(r.Err, graph.ErrNotFound):
-			s.cache.Set(key, negative(errNotFound()))
+			_ = s.cache.SetSince(epoch, key, negative(errNotFound()))
 		}
 	}
 }
