@@ -12,6 +12,7 @@ import (
 func (s *Server) routes() *gin.Engine {
 	e := newEngine()
 	e.Use(recoverer(s.log), requestContext(), accessLog(s.log, s.clientName), corsMiddleware(s.cfg.CORSOrigins))
+	e.Use(observeRequests(s.cfg.Metrics, s.clientName))
 	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute()) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed()) })
 

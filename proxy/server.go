@@ -16,6 +16,7 @@ import (
 	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/metrics"
 )
 
 // Upstream is what the gateway needs from Microsoft Graph for one tenant.
@@ -67,6 +68,9 @@ type Config struct {
 	Logger *slog.Logger
 	// RateLimit configures per-user and per-client-app rate limits (zero = defaults).
 	RateLimit RateLimitConfig
+	// Metrics receives the operator metrics (requests, upstream calls, cache); nil = off.
+	// Serve Metrics.Handler() on a listener of its own, never on the API port.
+	Metrics *metrics.Metrics
 }
 
 // Server is the gateway. Create it with New and serve Handler().
@@ -108,7 +112,11 @@ func New(cfg Config) (*Server, error) {
 		if t.ID == "" || t.Upstream == nil {
 			return nil, errors.New("proxy: a tenant needs an id and an upstream")
 		}
+		t.Upstream = instrumentUpstream(t.Upstream, cfg.Metrics)
 		s.tenants[t.ID] = newTenantState(t, cfg.UpstreamConcurrency, cfg.UpstreamQueueWait)
+	}
+	if err := cfg.Metrics.WatchCache("profiles", s.CacheStats); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
 	}
 	s.engine = s.routes()
 	return s, nil
