@@ -29,10 +29,11 @@ func TestMicrosoftGraphSDKThroughGateway(t *testing.T) {
 	e := newEnv(t)
 	me := e.enabledUsers(0)[0]
 	gwURL, _ := url.Parse(e.gw.URL)
-	provider := kauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{
-		token: e.token(0, "intranet-directory", me),
-		hosts: kauth.NewAllowedHostsValidator([]string{gwURL.Host}),
-	})
+	hosts, err := kauth.NewAllowedHostsValidatorErrorCheck([]string{gwURL.Host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := kauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{token: e.token(0, "intranet-directory", me), hosts: *hosts})
 	// The SDK's default HTTP client and middleware, exactly as an application would have them.
 	adapter, err := msgraphsdk.NewGraphRequestAdapter(provider)
 	if err != nil {
