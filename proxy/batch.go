@@ -50,6 +50,10 @@ func (s *Server) handleBatch() gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
+		if err := s.prepayBatch(c, len(req.Requests)); err != nil {
+			abortWithError(c, err)
+			return
+		}
 		cl := callerOf(c)
 		s.prefetchUsers(c.Request.Context(), cl.tenant, batchUserIDs(req.Requests))
 		status := map[string]int{}

@@ -66,7 +66,8 @@ func newEnv(t testing.TB, tweak ...func(*proxy.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(v.Close)
-	cfg := proxy.Config{Tenants: tenants, Verifier: v, Policy: e.pol, Cache: cache.Config{TTL: time.Minute}}
+	cfg := proxy.Config{Tenants: tenants, Verifier: v, Policy: e.pol, Cache: cache.Config{TTL: time.Minute},
+		RateLimit: proxy.RateLimitConfig{PerUserRPS: -1, PerClientRPS: -1}} // ratelimit_test.go opts in
 	for _, f := range tweak {
 		f(&cfg)
 	}

@@ -13,13 +13,14 @@ func (s *Server) routes() *gin.Engine {
 	e := newEngine()
 	e.Use(recoverer(s.log), requestContext(), accessLog(s.log, s.clientName), corsMiddleware(s.cfg.CORSOrigins))
 	e.Use(observeRequests(s.cfg.Metrics, s.clientName))
+	e.Use(requestLimits())
 	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute()) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed()) })
 
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", s.handleReadyz())
 
-	v1 := e.Group("/v1.0", requestBody(), s.authenticate())
+	v1 := e.Group("/v1.0", requestBody(), s.authenticate(), s.rateLimit())
 	v1.GET("/me", require(policy.OpMeRead), s.handleUser())
 	v1.GET("/users", require(policy.OpUsersList), s.handleUserList())
 	v1.GET("/users/:id", requireAny(policy.OpUsersRead, policy.OpMeRead), s.handleUser())
@@ -35,7 +36,7 @@ func (s *Server) routes() *gin.Engine {
 	v1.POST("/$batch", s.handleBatch())
 
 	// Microsoft Graph Toolkit reads presence from the beta endpoint.
-	beta := e.Group("/beta", requestBody(), s.authenticate(), require(policy.OpPresenceRead))
+	beta := e.Group("/beta", requestBody(), s.authenticate(), s.rateLimit(), require(policy.OpPresenceRead))
 	beta.GET("/me/presence", s.handlePresence())
 	beta.GET("/users/:id/presence", s.handlePresence())
 	beta.POST("/communications/getPresencesByUserId", s.handlePresences())
