@@ -43,6 +43,8 @@ type Config struct {
 	Upstream UpstreamConfig `yaml:"upstream"`
 	// CORS lists the browser origins allowed to call the gateway.
 	CORS CORSConfig `yaml:"cors"`
+	// RateLimit configures per-user and per-client-app rate limits.
+	RateLimit RateLimitConfig `yaml:"rate_limit"`
 
 	dir string // directory of the config file
 }
@@ -75,6 +77,17 @@ type UpstreamConfig struct {
 // CORSConfig lists allowed browser origins ("*" allows any).
 type CORSConfig struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
+}
+
+// RateLimitConfig configures the token buckets per user and per client app (requests per
+// second and burst). Zero means the default (user 20/s burst 100, client app 1000/s
+// burst 2000); a negative rate switches that limit off.
+type RateLimitConfig struct {
+	PerUserRPS      float64 `yaml:"per_user_rps"`
+	PerUserBurst    int     `yaml:"per_user_burst"`
+	PerClientRPS    float64 `yaml:"per_client_rps"`
+	PerClientBurst  int     `yaml:"per_client_burst"`
+	MaxTrackedUsers int     `yaml:"max_tracked_users"` // default 100000
 }
 
 var (

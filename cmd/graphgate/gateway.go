@@ -120,6 +120,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		CORSOrigins:         cfg.CORS.AllowedOrigins,
 		PublicURL:           cfg.PublicURL,
 		Logger:              log.With("component", "proxy"),
+		RateLimit:           proxy.RateLimitConfig(cfg.RateLimit),
 	})
 	if err != nil {
 		v.Close()
