@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	base, _ := url.Parse(cfg.BaseURL)
 	auth, err := graphauth.NewAzureIdentityAuthenticationProviderWithScopesAndValidHosts(
-		cred, []string{graphScope}, []string{base.Host})
+		cred, []string{graphScope}, []string{base.Hostname()}) // kiota compares Hostname(): no port
 	if err != nil {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
