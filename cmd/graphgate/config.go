@@ -43,6 +43,8 @@ type Config struct {
 	Upstream UpstreamConfig `yaml:"upstream"`
 	// CORS lists the browser origins allowed to call the gateway.
 	CORS CORSConfig `yaml:"cors"`
+	// Metrics configures the Prometheus endpoint (a listener of its own; off by default).
+	Metrics MetricsConfig `yaml:"metrics"`
 	// RateLimit configures per-user and per-client-app rate limits.
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
 

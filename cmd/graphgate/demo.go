@@ -20,6 +20,7 @@ func runDemo(env cmdEnv, args []string) error {
 	emuAddr := fs.String("emulator-addr", "127.0.0.1:0", "emulator listen address (HTTPS)")
 	dataDir := fs.String("data-dir", "graphgate-data", "where graphgate keeps what it persists")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	metricsAddr := fs.String("metrics-addr", "", "Prometheus metrics listen address, e.g. 127.0.0.1:9090 (default off)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -44,6 +45,7 @@ func runDemo(env cmdEnv, args []string) error {
 		return fmt.Errorf("demo policy: %w", err)
 	}
 	cfg := demoConfig(dir, emu.URL(), *dataDir, *logLevel)
+	cfg.Metrics.Listen = *metricsAddr
 	gw, err := buildGateway(env.ctx, cfg, pol, emu.HTTPClient(), log)
 	if err != nil {
 		return err
@@ -54,6 +56,9 @@ func runDemo(env cmdEnv, args []string) error {
 		return err
 	}
 	if err := printDemoIntro(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
+		return err
+	}
+	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
 		return err
 	}
 	log.Info("graphgate demo serving", "addr", ln.Addr().String())

@@ -20,6 +20,7 @@ import (
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/metrics"
 )
 
 // parseLevel reads a --log-level / log_level value.
@@ -66,6 +67,7 @@ func upstreamHTTPClient(cfg Config) (*http.Client, error) {
 type gateway struct {
 	server   *proxy.Server
 	verifier *auth.Verifier
+	metrics  *metrics.Metrics // nil when the metrics endpoint is off
 }
 
 func (g *gateway) Close() { g.verifier.Close() }
@@ -110,6 +112,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	if err != nil {
 		return nil, err
 	}
+	m := newMetrics(cfg.Metrics)
 	srv, err := proxy.New(proxy.Config{
 		Tenants:             tenants,
 		Verifier:            v,
@@ -120,13 +123,14 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		CORSOrigins:         cfg.CORS.AllowedOrigins,
 		PublicURL:           cfg.PublicURL,
 		Logger:              log.With("component", "proxy"),
+		Metrics:             m,
 		RateLimit:           proxy.RateLimitConfig(cfg.RateLimit),
 	})
 	if err != nil {
 		v.Close()
 		return nil, err
 	}
-	return &gateway{server: srv, verifier: v}, nil
+	return &gateway{server: srv, verifier: v, metrics: m}, nil
 }
 
 // loadPolicyFile reads and validates a policy file.

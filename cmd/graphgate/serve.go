@@ -48,5 +48,8 @@ func runServe(env cmdEnv, args []string) error {
 	}
 	log.Info("graphgate serving", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
 	fmt.Fprintf(env.stdout, "graphgate listening on %s\n", baseURLOf(ln))
+	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
+		return err
+	}
 	return serveHTTP(env.ctx, ln, gw.server.Handler(), log)
 }
