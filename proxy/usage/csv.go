@@ -8,8 +8,8 @@ import (
 	"strconv"
 )
 
-// csvRow is a report row that can render itself as CSV.
-type csvRow interface {
+// CSVRow is a report row that can render itself as CSV (RequestRow, LatencyRow, CacheRow, UsersRow).
+type CSVRow interface {
 	columns() []field
 }
 
@@ -63,7 +63,7 @@ func tenantOf(r any) string {
 // WriteCSV writes a report's rows as CSV with a header line; grouping dimensions appear
 // as columns only when the report is grouped by them, and a tenant column leads when
 // withTenant is set (exports).
-func WriteCSV[R csvRow](w io.Writer, rep Report[R], withTenant bool) error {
+func WriteCSV[R CSVRow](w io.Writer, rep Report[R], withTenant bool) error {
 	cw := csv.NewWriter(w)
 	grouped := map[string]bool{}
 	for _, d := range rep.GroupBy {

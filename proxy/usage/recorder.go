@@ -173,8 +173,8 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	return r.write(ctx)
 }
 
-// Close stops recording, flushes what is in memory (bounded by ctx) and stops the
-// goroutines. It reports an error if aggregates could not be written; they are lost.
+// Close stops recording, stops the goroutines and flushes what is in memory, retrying
+// until ctx is done. It reports an error if aggregates could not be written; they are lost.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.closed.Store(true)
 	r.once.Do(func() { close(r.stop) })
@@ -184,6 +184,15 @@ func (r *Recorder) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 	err := r.write(ctx)
+	for backoff := 50 * time.Millisecond; err != nil; backoff = min(2*backoff, time.Second) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+			err = r.write(ctx)
+			continue
+		}
+		break
+	}
 	if err != nil {
 		r.log.Error("usage: aggregates lost at shutdown", "cells", r.pendingCells.Load(), "error", err)
 	}

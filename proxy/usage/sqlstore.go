@@ -1,10 +1,12 @@
 package usage
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,6 +160,12 @@ func (s *sqlStore) writeCells(ctx context.Context, tx *sql.Tx, cells []Cell) err
 		return fmt.Errorf("usage: write: prepare: %w", err)
 	}
 	defer stmt.Close()
+	// Rows are locked in key order so that concurrent writers cannot deadlock.
+	cells = slices.Clone(cells)
+	slices.SortFunc(cells, func(a, b Cell) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), a.Hour.Compare(b.Hour), cmp.Compare(a.ClientApp, b.ClientApp),
+			cmp.Compare(a.Operation, b.Operation), cmp.Compare(a.StatusClass, b.StatusClass), cmp.Compare(a.Cache, b.Cache))
+	})
 	args := make([]any, 0, 7+NumBuckets)
 	for _, c := range cells {
 		args = append(args[:0], c.Hour.UTC().Truncate(time.Hour).Unix(), c.Tenant, c.ClientApp, c.Operation, c.StatusClass, c.Cache, c.Requests)
@@ -172,6 +180,10 @@ func (s *sqlStore) writeCells(ctx context.Context, tx *sql.Tx, cells []Cell) err
 }
 
 func (s *sqlStore) writeUsers(ctx context.Context, tx *sql.Tx, us []DailyUsers) error {
+	us = slices.Clone(us)
+	slices.SortFunc(us, func(a, b DailyUsers) int {
+		return cmp.Or(cmp.Compare(a.Tenant, b.Tenant), a.Day.Compare(b.Day), cmp.Compare(a.ClientApp, b.ClientApp))
+	})
 	for _, u := range us {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO usage_daily_users (day, tenant, client_app, users) VALUES (?, ?, ?, ?)
 			ON CONFLICT (tenant, day, client_app) DO UPDATE SET users = `+s.d.greatest+`(usage_daily_users.users, excluded.users)`),
