@@ -1,0 +1,161 @@
+package revoke
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a settable time source for tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+const (
+	tenantA = "11111111-1111-1111-1111-111111111111"
+	tenantB = "22222222-2222-2222-2222-222222222222"
+	userX   = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+	userY   = "bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"
+)
+
+func TestMemoryRevocationSemantics(t *testing.T) {
+	clk := newClock()
+	m, err := NewMemory(Config{Secret: secret, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logout := clk.Now()
+	rev, err := m.Revoke(context.Background(), tenantA, userX)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rev.CutOff.Equal(logout.Add(DefaultLockout)) || !rev.Expires.Equal(logout.Add(DefaultLockout+DefaultMaxTokenLifetime)) {
+		t.Fatalf("cut-off %v expires %v", rev.CutOff, rev.Expires)
+	}
+	if rev.Shared || rev.Notified {
+		t.Errorf("a memory list claims to share: %+v", rev)
+	}
+	tests := []struct {
+		name         string
+		tenant, user string
+		iat          time.Time
+		after        time.Duration // clock advance before the check
+		want         Verdict
+	}{
+		{"token issued before logout", tenantA, userX, logout.Add(-time.Minute), 0, Revoked},
+		{"token issued within lock-out", tenantA, userX, logout.Add(4 * time.Minute), 0, Revoked},
+		{"token issued in the cut-off's second", tenantA, userX, rev.CutOff, 0, Revoked},
+		{"token issued after the cut-off", tenantA, userX, rev.CutOff.Add(time.Second), 0, Allow},
+		{"same user id, other tenant", tenantB, userX, logout.Add(-time.Minute), 0, Allow},
+		{"other user, same tenant", tenantA, userY, logout.Add(-time.Minute), 0, Allow},
+		{"upper-case ids match", strings.ToUpper(tenantA), strings.ToUpper(userX), logout, 0, Revoked},
+		{"forgotten after retention", tenantA, userX, logout.Add(-time.Minute), DefaultLockout + DefaultMaxTokenLifetime, Allow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk.Add(tc.after)
+			if got := m.Check(tc.tenant, tc.user, tc.iat); got != tc.want {
+				t.Errorf("Check = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"short secret", Config{Secret: []byte("short")}, false},
+		{"unknown mode", Config{Secret: secret, OnUnavailable: "maybe"}, false},
+		{"defaults", Config{Secret: secret}, true},
+		{"fail open", Config{Secret: secret, OnUnavailable: FailOpen}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewMemory(tc.cfg)
+			if (err == nil) != tc.ok {
+				t.Errorf("err = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+	if _, err := NewMemory(Config{Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := NewMemory(Config{Secret: secret})
+	if _, err := m.Revoke(context.Background(), "", userX); err == nil {
+		t.Error("Revoke accepted an empty tenant")
+	}
+}
+
+func TestLockoutNegativeMeansNone(t *testing.T) {
+	clk := newClock()
+	m, _ := NewMemory(Config{Secret: secret, Now: clk.Now, Lockout: -1})
+	rev, _ := m.Revoke(context.Background(), tenantA, userX)
+	if !rev.CutOff.Equal(clk.Now()) {
+		t.Fatalf("cut-off %v, want the logout time", rev.CutOff)
+	}
+	if got := m.Check(tenantA, userX, clk.Now().Add(time.Second)); got != Allow {
+		t.Errorf("a token issued after a lock-out-free logout: %v", got)
+	}
+}
+
+func TestKeyAndSeal(t *testing.T) {
+	h, err := newHasher(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := h.key(tenantA, userX)
+	if len(k) != 64 || strings.Contains(k, userX) || k == Key([]byte("another secret key!!"), tenantA, userX) {
+		t.Fatalf("key %q", k)
+	}
+	if k != Key(secret, strings.ToUpper(tenantA), strings.ToUpper(userX)) {
+		t.Error("key is case-sensitive")
+	}
+	sealed, err := h.seal(tenantA, k, userX)
+	if err != nil || strings.Contains(sealed, userX) {
+		t.Fatalf("seal: %q %v", sealed, err)
+	}
+	if got, err := h.open(tenantA, k, sealed); err != nil || got != userX {
+		t.Errorf("open = %q, %v", got, err)
+	}
+	if _, err := h.open(tenantB, k, sealed); err == nil {
+		t.Error("a sealed id opened under another tenant")
+	}
+	other, _ := newHasher([]byte("another secret key!!"))
+	if _, err := other.open(tenantA, k, sealed); err == nil {
+		t.Error("a sealed id opened with another secret")
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	m, _ := NewMemory(Config{Secret: secret})
+	for i := range 1000 {
+		_, _ = m.Revoke(context.Background(), tenantA, strings.Repeat("0", 8)+"-"+string(rune('a'+i%26))+"aaa-aaaa-aaaa-"+strings.Repeat("1", 12))
+	}
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Check(tenantA, userY, now)
+	}
+}

@@ -1,0 +1,251 @@
+package revoke
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults applied to zero RedisConfig fields.
+const (
+	DefaultRedisPrefix    = "graphgate"
+	DefaultPingInterval   = 500 * time.Millisecond
+	DefaultResyncInterval = 30 * time.Second
+	DefaultRedisTimeout   = time.Second
+)
+
+// RedisConfig says where the shared list lives.
+type RedisConfig struct {
+	// URL is a Redis URL: redis://[user:password@]host:port/db or rediss://... for TLS.
+	URL string
+	// Prefix namespaces the keys ("{prefix}:revoked:{hash}") and the channel
+	// ("{prefix}:revocations"); "" means "graphgate".
+	Prefix string
+	// PingInterval is how often connectivity is checked; 0 means 500 ms.
+	PingInterval time.Duration
+	// ResyncInterval is how often the full list is reloaded even when nothing seems
+	// lost; 0 means 30 s.
+	ResyncInterval time.Duration
+	// Timeout bounds one Redis command; 0 means one second.
+	Timeout time.Duration
+}
+
+// Redis is a revocation list shared by every gateway instance through Redis. A
+// revocation is written to "{prefix}:revoked:{hash}" with a TTL of the retention time
+// and published on "{prefix}:revocations"; every instance applies what it receives to
+// a local mirror, which is all Check reads. On start, after every reconnect and every
+// ResyncInterval, the full set is loaded with SCAN before the view counts as current
+// again (pub/sub loses messages while disconnected). Revocations made while Redis is
+// unreachable are enforced locally at once and written when it is back.
+type Redis struct {
+	cfg       Config
+	rc        RedisConfig
+	h         *hasher
+	mir       *mirror
+	client    *redis.Client
+	keyPrefix string
+	channel   string
+	instance  string
+
+	current    atomic.Bool
+	staleSince atomic.Int64 // cfg.Now() unix nanos when the view stopped being current
+
+	mu         sync.Mutex
+	connected  bool
+	subscribed bool
+	subGen     uint64 // incremented on every (re)subscription
+	syncedGen  uint64 // subGen at the start of the last complete sync
+	syncedAt   time.Time
+	synced     bool
+	reason     string // why the view is not current; no personal data
+	degraded   bool   // a degraded state was logged
+	pending    map[string]record
+	subs       []Subscriber
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// record is a revocation or purge as stored in Redis and published.
+type record struct {
+	Op      string `json:"op"` // "revoke" or "purge"
+	Tenant  string `json:"t"`
+	Key     string `json:"k,omitempty"`
+	CutOff  int64  `json:"c,omitempty"` // unix milliseconds
+	Expires int64  `json:"e,omitempty"` // unix milliseconds
+	Sealed  string `json:"s,omitempty"` // the user id, sealed with the shared secret
+	Origin  string `json:"o,omitempty"` // publishing instance
+}
+
+// NewRedis connects to the shared list in the background and returns at once; the
+// view becomes current (Ready returns nil) after the first full load.
+func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	opt, err := redis.ParseURL(rc.URL)
+	if err != nil {
+		return nil, errors.New("revoke: redis url is not valid")
+	}
+	if rc.Prefix == "" {
+		rc.Prefix = DefaultRedisPrefix
+	}
+	if rc.PingInterval <= 0 {
+		rc.PingInterval = DefaultPingInterval
+	}
+	if rc.ResyncInterval <= 0 {
+		rc.ResyncInterval = DefaultResyncInterval
+	}
+	if rc.Timeout <= 0 {
+		rc.Timeout = DefaultRedisTimeout
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = rc.Timeout, rc.Timeout, rc.Timeout
+	opt.MaxRetries = 1
+	h, err := newHasher(cfg.Secret)
+	if err != nil {
+		return nil, err
+	}
+	id := make([]byte, 8)
+	_, _ = rand.Read(id)
+	r := &Redis{
+		cfg: cfg, rc: rc, h: h, mir: newMirror(), client: redis.NewClient(opt),
+		keyPrefix: rc.Prefix + ":revoked:", channel: rc.Prefix + ":revocations",
+		instance: hex.EncodeToString(id), pending: map[string]record{},
+		reason: "revocation list not yet loaded from redis",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(2)
+	go r.receiveLoop(ctx)
+	go r.maintainLoop(ctx)
+	return r, nil
+}
+
+// Check reports whether a token of the user issued at iat is revoked. It reads only
+// the local mirror. When the view is not current it answers per Config.OnUnavailable.
+func (r *Redis) Check(tenantID, userID string, iat time.Time) Verdict {
+	now := r.cfg.Now()
+	if v := check(r.mir, r.h, tenantID, userID, iat, now); v != Allow || r.current.Load() {
+		return v
+	}
+	if r.cfg.OnUnavailable == FailOpen {
+		return Allow
+	}
+	if since := r.staleSince.Load(); since != 0 && now.Sub(time.Unix(0, since)) <= r.cfg.MaxStaleness {
+		return Allow
+	}
+	return Unverifiable
+}
+
+// Revoke refuses every token of the user issued before now + Lockout: at once on this
+// instance, and on the others as soon as they receive the publication (or, if Redis is
+// unreachable now, once it is back and this instance has written it).
+func (r *Redis) Revoke(ctx context.Context, tenantID, userID string) (Revocation, error) {
+	if err := checkIDs(tenantID, userID); err != nil {
+		return Revocation{}, err
+	}
+	now := r.cfg.Now().Truncate(time.Millisecond)
+	key := r.h.key(tenantID, userID)
+	sealed, err := r.h.seal(tenantID, key, userID)
+	if err != nil {
+		return Revocation{}, err
+	}
+	e := entry{cutOff: now.Add(r.cfg.Lockout), expires: now.Add(r.cfg.Retention())}
+	r.mir.apply(key, e, now)
+	rec := record{Op: "revoke", Tenant: tenantID, Key: key, CutOff: e.cutOff.UnixMilli(),
+		Expires: e.expires.UnixMilli(), Sealed: sealed, Origin: r.instance}
+	rev := Revocation{CutOff: e.cutOff, Expires: e.expires, Shared: true}
+	n, err := r.write(ctx, rec)
+	if err != nil {
+		r.mu.Lock()
+		r.pending[key] = rec
+		r.mu.Unlock()
+		r.cfg.Logger.Warn("revocation enforced locally; redis unreachable, will share it on reconnect",
+			"error", err.Error())
+		rev.NotifyErr = fmt.Errorf("revoke: redis: %w", err)
+		return rev, nil
+	}
+	rev.Notified, rev.Receivers = true, n
+	return rev, nil
+}
+
+// PurgeTenant tells the other instances to purge a tenant's cached data. It reports
+// whether the message was published.
+func (r *Redis) PurgeTenant(ctx context.Context, tenantID string) (bool, error) {
+	b, _ := json.Marshal(record{Op: "purge", Tenant: tenantID, Origin: r.instance})
+	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
+	defer cancel()
+	if err := r.client.Publish(cctx, r.channel, b).Err(); err != nil {
+		return false, fmt.Errorf("revoke: redis: publish purge: %w", err)
+	}
+	return true, nil
+}
+
+// write stores rec with a TTL of the retention time and publishes it, returning the
+// number of subscribers that received it.
+func (r *Redis) write(ctx context.Context, rec record) (int64, error) {
+	b, _ := json.Marshal(rec)
+	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
+	defer cancel()
+	var pub *redis.IntCmd
+	_, err := r.client.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		p.Set(cctx, r.keyPrefix+rec.Key, b, r.cfg.Retention())
+		pub = p.Publish(cctx, r.channel, b)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return pub.Val(), nil
+}
+
+// Subscribe registers s for revocations and purges made by other instances.
+func (r *Redis) Subscribe(s Subscriber) {
+	r.mu.Lock()
+	r.subs = append(r.subs, s)
+	r.mu.Unlock()
+}
+
+// Ready returns nil while the view is current, and otherwise an error saying why
+// (for /readyz: the instance is degraded).
+func (r *Redis) Ready() error {
+	if r.current.Load() {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return errors.New("degraded: " + r.reason)
+}
+
+// WaitCurrent blocks until the view is current or ctx is done.
+func (r *Redis) WaitCurrent(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for !r.current.Load() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("revoke: wait for redis: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Len returns the number of revocations in the local mirror.
+func (r *Redis) Len() int { return r.mir.len() }
+
+// Close stops the background work and closes the connections.
+func (r *Redis) Close() error {
+	r.cancel()
+	r.wg.Wait()
+	return r.client.Close()
+}
