@@ -20,6 +20,10 @@ func (s *Server) routes() *gin.Engine {
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", s.handleReadyz())
 
+	// Transparency: the record of processing (public) and the data subject's own export.
+	e.GET("/privacy", s.handlePrivacy())
+	e.GET("/privacy/v1/me/export", requestBody(), s.authenticate(), s.rateLimit(), s.handleExport())
+
 	v1 := e.Group("/v1.0", requestBody(), s.authenticate(), s.rateLimit())
 	v1.GET("/me", require(policy.OpMeRead), s.handleUser())
 	v1.GET("/users", require(policy.OpUsersList), s.handleUserList())

@@ -68,6 +68,8 @@ type Config struct {
 	Logger *slog.Logger
 	// RateLimit configures per-user and per-client-app rate limits (zero = defaults).
 	RateLimit RateLimitConfig
+	// Privacy describes the deployment for the record of processing at /privacy.
+	Privacy PrivacyConfig
 	// Metrics receives the operator metrics (requests, upstream calls, cache); nil = off.
 	// Serve Metrics.Handler() on a listener of its own, never on the API port.
 	Metrics *metrics.Metrics
@@ -82,6 +84,7 @@ type Server struct {
 	fields  []string // upstream $select: union of fields any policy allows + internal
 	engine  *gin.Engine
 	limiter *rateLimiter
+	notice  *privacyNotice
 }
 
 // New validates cfg and builds the gateway.
@@ -108,6 +111,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: log, cache: c, tenants: map[string]*tenantState{},
 		fields: cfg.Policy.UpstreamFields(), limiter: newRateLimiter(cfg.RateLimit)}
+	s.notice = newPrivacyNotice(cfg)
 	for _, t := range cfg.Tenants {
 		if t.ID == "" || t.Upstream == nil {
 			return nil, errors.New("proxy: a tenant needs an id and an upstream")
