@@ -47,6 +47,8 @@ type Config struct {
 	Metrics MetricsConfig `yaml:"metrics"`
 	// RateLimit configures per-user and per-client-app rate limits.
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
+	// Privacy describes the deployment on the /privacy record of processing.
+	Privacy PrivacyConfig `yaml:"privacy"`
 
 	dir string // directory of the config file
 }
@@ -90,6 +92,14 @@ type RateLimitConfig struct {
 	PerClientRPS    float64 `yaml:"per_client_rps"`
 	PerClientBurst  int     `yaml:"per_client_burst"`
 	MaxTrackedUsers int     `yaml:"max_tracked_users"` // default 100000
+}
+
+// PrivacyConfig holds the facts the record of processing (GET /privacy) states about the
+// deployment.
+type PrivacyConfig struct {
+	HostingRegion string `yaml:"hosting_region"` // e.g. "EU (Germany West Central)"
+	Controller    string `yaml:"controller"`     // the organisation responsible
+	Contact       string `yaml:"contact"`        // the privacy contact (address or URL)
 }
 
 var (

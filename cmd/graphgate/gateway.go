@@ -125,6 +125,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		Logger:              log.With("component", "proxy"),
 		Metrics:             m,
 		RateLimit:           proxy.RateLimitConfig(cfg.RateLimit),
+		Privacy:             privacyConfig(cfg),
 	})
 	if err != nil {
 		v.Close()
