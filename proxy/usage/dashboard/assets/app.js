@@ -9,6 +9,13 @@
   var PALETTE = ["#2f6fde", "#e8731c", "#2a9d63", "#c23b6c", "#7a52c7", "#b59a12",
     "#1b9bb3", "#8c5a3c", "#5b6675", "#d14b4b"];
   var charts = {};
+  var colors = {};
+
+  // colorOf gives each series name (client app, operation) the same colour in every chart.
+  function colorOf(key) {
+    if (!colors[key]) { colors[key] = PALETTE[Object.keys(colors).length % PALETTE.length]; }
+    return colors[key];
+  }
 
   function $(sel) { return document.querySelector(sel); }
 
@@ -108,8 +115,8 @@
       totals[key] += r[value];
     });
     return Object.keys(byKey).sort(function (a, b) { return totals[b] - totals[a] || (a < b ? -1 : 1); })
-      .map(function (key, n) {
-        var color = PALETTE[n % PALETTE.length];
+      .map(function (key) {
+        var color = colorOf(key);
         return { label: key, data: byKey[key], backgroundColor: color, borderColor: color };
       });
   }
@@ -144,7 +151,7 @@
         plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
         scales: {
           x: { stacked: !!opts.stacked, ticks: { maxRotation: 0, autoSkip: true } },
-          y: Object.assign({ stacked: !!opts.stacked, beginAtZero: true }, opts.y || {})
+          y: Object.assign({ stacked: !!opts.stacked, beginAtZero: true, grace: "5%" }, opts.y || {})
         }
       }
     });
