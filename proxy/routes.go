@@ -17,6 +17,10 @@ func (s *Server) routes() *gin.Engine {
 	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute()) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed()) })
 
+	if s.cfg.Usage != nil {
+		e.Use(s.recordUsage())
+	}
+
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", s.handleReadyz())
 
@@ -45,6 +49,21 @@ func (s *Server) routes() *gin.Engine {
 	beta.GET("/users/:id/presence", s.handlePresence())
 	beta.POST("/communications/getPresencesByUserId", s.handlePresences())
 	beta.POST("/$batch", s.handleBatch())
+
+	// Analysts' usage API: anonymised aggregates of the caller's tenant, released only
+	// under the k-rule (proxy/usage). Needs app role Gateway.Analyst.
+	if s.cfg.UsageReports != nil {
+		u := e.Group("/usage/v1", s.authenticateAnalyst())
+		for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
+			u.GET("/"+kind, s.handleUsageReport(kind))
+		}
+	}
+
+	// Admin API (remote logout, cache purge): app role Gateway.Admin, caller's tenant only;
+	// the read policy is not consulted (see authenticateAdmin). One audit record per call.
+	admin := e.Group("/admin/v1", requestBody(), s.authenticateAdmin())
+	admin.POST("/users/:id/logout", s.audited("user.logout"), requireRole(RoleAdmin), s.handleLogout())
+	admin.POST("/cache/purge", s.audited("cache.purge"), requireRole(RoleAdmin), s.handlePurgeTenant())
 	return e
 }
 

@@ -73,6 +73,20 @@ type Config struct {
 	// Metrics receives the operator metrics (requests, upstream calls, cache); nil = off.
 	// Serve Metrics.Handler() on a listener of its own, never on the API port.
 	Metrics *metrics.Metrics
+	// Usage receives one anonymised usage event per authenticated request (nil = usage
+	// counting off). *usage.Recorder implements it.
+	Usage UsageRecorder
+	// UsageReports serves the analysts' usage API under /usage/v1 (nil = no usage API).
+	// *usage.Reader implements it.
+	UsageReports UsageReports
+	// Revocations is the per-user revocation list (remote logout): checked on every
+	// request, written by the admin API. nil means an in-memory list of this instance
+	// only, with the default lock-out and a random hashing key. *revoke.Redis shares it
+	// between instances.
+	Revocations Revocations
+	// Audit receives one record per admin action (a sink of its own, apart from the
+	// access log); nil discards them. *audit.Logger implements it.
+	Audit AuditSink
 }
 
 // Server is the gateway. Create it with New and serve Handler().
@@ -121,6 +135,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if err := cfg.Metrics.WatchCache("profiles", s.CacheStats); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	if err := s.initSessions(); err != nil {
+		return nil, err
 	}
 	s.engine = s.routes()
 	return s, nil
