@@ -2,8 +2,9 @@
 // it opens the page, pastes a token as an analyst would, waits until every chart has
 // drawn from the API, and reports console errors, chart states and a screenshot.
 //
-// Tests call Open; it skips the test with a clear reason when Chromium is not installed
-// (CI installs it, so CI never skips).
+// Tests call Open; it skips the test with a clear reason when Chromium is not installed,
+// unless GRAPHGATE_REQUIRE_CHROMIUM is set (.ci/run installs Chromium and sets it, so CI
+// never skips).
 package browsertest
 
 import (
@@ -68,6 +69,9 @@ func ArtifactDir() string {
 func Open(t *testing.T, pageURL, token string) Result {
 	t.Helper()
 	bin := ChromiumPath()
+	if bin == "" && os.Getenv("GRAPHGATE_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("GRAPHGATE_REQUIRE_CHROMIUM is set but no Chromium was found")
+	}
 	if bin == "" {
 		t.Skip("headless Chromium not installed (apt-get install -y chromium, or set GRAPHGATE_CHROMIUM); .ci/run installs it")
 	}
