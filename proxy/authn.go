@@ -56,6 +56,10 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			return
 		}
 		c.Set(ctxPrincipal, p)
+		if err := s.checkSession(c.Request.Context(), p); err != nil {
+			abortWithError(c, err)
+			return
+		}
 		t, ok := s.tenants[p.TenantID]
 		if !ok {
 			abortWithError(c, authError(&auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized,
