@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/usage/dashboard"
 )
 
 // routes lists the gateway's whole API surface.
@@ -57,6 +58,15 @@ func (s *Server) routes() *gin.Engine {
 		for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
 			u.GET("/"+kind, s.handleUsageReport(kind))
 		}
+	}
+
+	// Analysts' dashboard page: static files embedded in the binary (proxy/usage/dashboard).
+	// The page loads without a token; its calls to /usage/v1 carry the analyst's.
+	if s.cfg.UsageReports != nil {
+		page := gin.WrapH(dashboard.Handler("/usage/"))
+		e.GET("/usage/", page)
+		e.GET("/usage/assets/*file", page)
+		e.GET("/usage", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/usage/") })
 	}
 
 	// Admin API (remote logout, cache purge): app role Gateway.Admin, caller's tenant only;
