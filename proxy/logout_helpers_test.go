@@ -40,7 +40,7 @@ func (c *fakeClock) Add(d time.Duration) {
 // gatewayOn starts another gateway (a new proxy.Server with a fresh cache) on base's
 // emulator, as a second instance or a restarted one. now (nil = time.Now) is the token
 // verifier's clock.
-func gatewayOn(t *testing.T, base *env, now func() time.Time, tweak ...func(*proxy.Config)) *env {
+func gatewayOn(t testing.TB, base *env, now func() time.Time, tweak ...func(*proxy.Config)) *env {
 	t.Helper()
 	var authTenants []auth.Tenant
 	var tenants []proxy.Tenant

@@ -1,0 +1,220 @@
+package proxy_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy"
+	"github.com/graphgate/graphgate/proxy/auth/revoke"
+	"github.com/graphgate/graphgate/proxy/auth/revoke/revoketest"
+)
+
+// fleet is several gateway instances on one emulator sharing a Redis revocation list.
+type fleet struct {
+	base  *env
+	gws   []*env
+	revs  []*revoke.Redis
+	proxy []*revoketest.Proxy // per instance; nil when it talks to Redis directly
+}
+
+// newFleet starts n instances; those listed in cuttable reach Redis through a TCP
+// proxy the test can cut.
+func newFleet(t testing.TB, n int, cuttable ...int) *fleet {
+	t.Helper()
+	url := revoketest.RedisURL(t)
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	prefix := "ggtest-logout-" + hex.EncodeToString(b)
+	t.Cleanup(func() { revoketest.DeletePrefix(t, url, prefix) })
+	f := &fleet{base: newEnv(t)}
+	for i := range n {
+		u := url
+		var px *revoketest.Proxy
+		if slices.Contains(cuttable, i) {
+			u, px = revoketest.ProxyURL(t, url)
+		}
+		r, err := revoke.NewRedis(revoke.Config{Secret: []byte("fleet-shared-secret-0123456789")},
+			revoke.RedisConfig{URL: u, Prefix: prefix, PingInterval: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Close() })
+		f.revs, f.proxy = append(f.revs, r), append(f.proxy, px)
+		f.gws = append(f.gws, gatewayOn(t, f.base, nil, func(c *proxy.Config) {
+			c.Revocations = r
+			c.ReadyChecks = map[string]func() error{"revocation": r.Ready}
+		}))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, r := range f.revs {
+		if err := r.WaitCurrent(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return f
+}
+
+// until polls cond every few milliseconds until it holds or d has passed.
+func until(d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func TestLogoutAcrossInstancesWithRedis(t *testing.T) {
+	f := newFleet(t, 3)
+	g1 := f.gws[0]
+	victim, reader := g1.victim(0), g1.withRole(0, "")
+	tok := g1.token(0, "chat-web", victim)
+	readerTok := g1.token(0, "chat-web", reader)
+	for i, g := range f.gws {
+		if r := g.get("/v1.0/me", tok); r.Status != http.StatusOK {
+			t.Fatalf("instance %d before logout: %d %s", i+1, r.Status, r.Body)
+		}
+		g.get("/v1.0/users/"+victim.ID, readerTok) // caches the victim's profile
+	}
+	a := decodeLogout(t, g1.logout(g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin)), victim.UserPrincipalName))
+	if !a.Instances.Shared || !a.Instances.Notified || a.Instances.Receivers < 3 {
+		t.Errorf("instances %+v", a.Instances)
+	}
+	for i, g := range f.gws[1:] {
+		refused := until(time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
+		if !refused {
+			t.Fatalf("instance %d still accepts the revoked token after one second", i+2)
+		}
+		assertRevoked(t, g.get("/v1.0/me", tok), fmt.Sprintf("instance %d", i+2))
+	}
+	// The other instances purged the victim's cached profile: reading it again goes to Graph.
+	f.base.emu.ResetRequests()
+	if r := f.gws[2].get("/v1.0/users/"+victim.ID, readerTok); r.Status != http.StatusOK {
+		t.Fatalf("reader: %d", r.Status)
+	}
+	if n := f.base.emu.Count("GET /v1.0/users/{id}"); n != 1 {
+		t.Errorf("instance 3 answered the victim's profile from %d upstream calls, want 1 (cache purged)", n)
+	}
+}
+
+func TestLogoutWhileRedisConnectionIsCut(t *testing.T) {
+	f := newFleet(t, 3, 0, 1) // instances 1 and 2 can be cut off
+	g1, g2, g3 := f.gws[0], f.gws[1], f.gws[2]
+	admin := g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin))
+	users := g1.enabledUsers(0)
+	var plain []emulator.UserInfo
+	for _, u := range users {
+		if len(u.Roles) == 0 {
+			plain = append(plain, u)
+		}
+	}
+	cases := []struct {
+		name     string
+		cut      int // the instance cut off from Redis during the logout (0-based)
+		victim   emulator.UserInfo
+		notified bool
+	}{
+		{"instance 2 cut off, logout through instance 1", 1, plain[5], true},
+		{"instance 1 (the one called) cut off", 0, plain[6], false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := g1.token(0, "chat-web", tc.victim)
+			for _, g := range f.gws {
+				if r := g.get("/v1.0/me", tok); r.Status != http.StatusOK {
+					t.Fatalf("before: %d", r.Status)
+				}
+			}
+			cut := f.gws[tc.cut]
+			f.proxy[tc.cut].Cut()
+			if !until(5*time.Second, func() bool { return cut.get("/readyz", "").Status == http.StatusServiceUnavailable }) {
+				t.Fatal("the cut-off instance does not report degraded on /readyz")
+			}
+			a := decodeLogout(t, g1.logout(admin, tc.victim.ID))
+			if a.Instances.Notified != tc.notified {
+				t.Errorf("notified = %v, want %v", a.Instances.Notified, tc.notified)
+			}
+			assertRevoked(t, g1.get("/v1.0/me", tok), "instance 1")
+			f.proxy[tc.cut].Restore()
+			if !until(5*time.Second, func() bool { return cut.get("/readyz", "").Status == http.StatusOK }) {
+				t.Fatal("the instance did not recover")
+			}
+			for i, g := range []*env{g1, g2, g3} {
+				if i == tc.cut {
+					assertRevoked(t, g.get("/v1.0/me", tok), "the reconnected instance, as soon as it reports ready")
+					if v := f.revs[i].Check(g.tenant(0).ID, tc.victim.ID, time.Now().Add(-time.Minute)); v != revoke.Revoked {
+						t.Errorf("the reconnected instance's list: %v", v)
+					}
+					continue
+				}
+				if !until(5*time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
+					t.Errorf("instance %d accepts the revoked token after reconnection", i+1)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLogoutFanOut measures, for three instances on a loopback Redis, the time
+// from the admin logout call's return until every instance refuses the user's token.
+func BenchmarkLogoutFanOut(b *testing.B) {
+	f := newFleet(b, 3)
+	g1 := f.gws[0]
+	admin := g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin))
+	tid := g1.tenant(0).ID
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		u, err := f.base.emu.AddUser(tid, emulator.User{UserPrincipalName: fmt.Sprintf("bench%d-%d@%s", i, time.Now().UnixNano(), g1.tenant(0).Domain),
+			AccountEnabled: true, CreatedDateTime: time.Now().Add(-time.Hour)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		info := emulator.UserInfo{ID: u.ID, UserPrincipalName: u.UserPrincipalName, AccountEnabled: true}
+		tok := g1.mint(0, "chat-web", info, time.Time{})
+		for _, g := range f.gws {
+			if r := g.get("/v1.0/me", tok); r.Status != http.StatusOK {
+				b.Fatalf("warm-up: %d %s", r.Status, r.Body)
+			}
+		}
+		if r := g1.logout(admin, u.ID); r.Status != http.StatusOK {
+			b.Fatalf("logout: %d", r.Status)
+		}
+		start := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var worst time.Duration
+		for _, g := range f.gws {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				until(5*time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
+				d := time.Since(start)
+				mu.Lock()
+				worst = max(worst, d)
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		lat = append(lat, worst)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
