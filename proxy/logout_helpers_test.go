@@ -212,4 +212,6 @@ func (a *auditBuffer) raw() string {
 }
 
 // emulatorFault503 makes a route always fail with 503.
-func emulatorFault503() emulator.Fault { return emulator.Fault{ErrorRate: 1, Status: http.StatusServiceUnavailable} }
+func emulatorFault503() emulator.Fault {
+	return emulator.Fault{ErrorRate: 1, Status: http.StatusServiceUnavailable}
+}
