@@ -38,7 +38,9 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	quietLibraries(log.With("component", "library"))
+	return log, nil
 }
 
 // upstreamHTTPClient returns the HTTP client used toward Entra and Graph, trusting the

@@ -17,9 +17,12 @@ func runPolicy(env cmdEnv, args []string) error {
 	}
 	fs := flag.NewFlagSet("policy check", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	fs.String("log-level", "info", "log level (accepted for uniformity)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error (accepted for uniformity)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if _, err := newLogger(env.stderr, *logLevel); err != nil {
+		return &exitCodeError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 {
 		return &exitCodeError{code: 2, err: errors.New("usage: graphgate policy check FILE")}
