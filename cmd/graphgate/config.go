@@ -49,6 +49,12 @@ type Config struct {
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
 	// Privacy describes the deployment on the /privacy record of processing.
 	Privacy PrivacyConfig `yaml:"privacy"`
+	// Revocation configures remote logout (sessions.go).
+	Revocation RevocationConfig `yaml:"revocation"`
+	// Redis shares the revocation list between instances (scale-out).
+	Redis RedisConfig `yaml:"redis"`
+	// Audit says where the audit trail of admin actions goes.
+	Audit AuditConfig `yaml:"audit"`
 
 	dir string // directory of the config file
 }
@@ -188,6 +194,7 @@ func (c *Config) validate() error {
 	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
+	errs = append(errs, c.validateSessions())
 	return errors.Join(errs...)
 }
 

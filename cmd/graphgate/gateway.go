@@ -38,9 +38,7 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
-	quietLibraries(log.With("component", "library"))
-	return log, nil
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // upstreamHTTPClient returns the HTTP client used toward Entra and Graph, trusting the
@@ -70,9 +68,10 @@ type gateway struct {
 	server   *proxy.Server
 	verifier *auth.Verifier
 	metrics  *metrics.Metrics // nil when the metrics endpoint is off
+	sessions *sessions        // revocation list and audit sink
 }
 
-func (g *gateway) Close() { g.verifier.Close() }
+func (g *gateway) Close() { g.sessions.close(); g.verifier.Close() }
 
 // buildGateway wires the gateway from its configuration: policy, token verifier, one
 // Graph client per tenant, cache.
@@ -115,6 +114,11 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		return nil, err
 	}
 	m := newMetrics(cfg.Metrics)
+	sess, err := openSessions(cfg, log.With("component", "revocation"))
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
 	srv, err := proxy.New(proxy.Config{
 		Tenants:             tenants,
 		Verifier:            v,
@@ -128,12 +132,16 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		Metrics:             m,
 		RateLimit:           proxy.RateLimitConfig(cfg.RateLimit),
 		Privacy:             privacyConfig(cfg),
+		Revocations:         sess.revs,
+		Audit:               sess.audit,
+		ReadyChecks:         sess.ready,
 	})
 	if err != nil {
+		sess.close()
 		v.Close()
 		return nil, err
 	}
-	return &gateway{server: srv, verifier: v, metrics: m}, nil
+	return &gateway{server: srv, verifier: v, metrics: m, sessions: sess}, nil
 }
 
 // loadPolicyFile reads and validates a policy file.
