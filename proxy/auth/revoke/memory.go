@@ -77,3 +77,10 @@ func (m *Memory) Close() error { return nil }
 
 // Len returns the number of remembered revocations.
 func (m *Memory) Len() int { return m.mir.len() }
+
+// Held reports whether a revocation of the user is remembered (for the data subject's
+// export: "is there a revocation marker about me?").
+func (m *Memory) Held(tenantID, userID string) bool {
+	_, ok := m.mir.cutOff(m.h.key(tenantID, userID), m.cfg.Now())
+	return ok
+}

@@ -51,6 +51,9 @@ func TestMemoryRevocationSemantics(t *testing.T) {
 	if !rev.CutOff.Equal(logout.Add(DefaultLockout)) || !rev.Expires.Equal(logout.Add(DefaultLockout+DefaultMaxTokenLifetime)) {
 		t.Fatalf("cut-off %v expires %v", rev.CutOff, rev.Expires)
 	}
+	if !m.Held(tenantA, userX) || m.Held(tenantA, userY) {
+		t.Error("Held does not report the revocation")
+	}
 	if rev.Shared || rev.Notified {
 		t.Errorf("a memory list claims to share: %+v", rev)
 	}

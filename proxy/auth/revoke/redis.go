@@ -249,3 +249,9 @@ func (r *Redis) Close() error {
 	r.wg.Wait()
 	return r.client.Close()
 }
+
+// Held reports whether a revocation of the user is in the local mirror.
+func (r *Redis) Held(tenantID, userID string) bool {
+	_, ok := r.mir.cutOff(r.h.key(tenantID, userID), r.cfg.Now())
+	return ok
+}
