@@ -181,3 +181,17 @@ func TestLogoutWhenGraphFails(t *testing.T) {
 	}
 	assertRevoked(t, e.get("/v1.0/me", tok), "token after a logout whose Graph call failed")
 }
+
+// unverifiable is a revocation list whose shared view is not current (fail_closed).
+type unverifiable struct{ proxy.Revocations }
+
+func (unverifiable) Check(string, string, time.Time) revoke.Verdict { return revoke.Unverifiable }
+func (unverifiable) Subscribe(revoke.Subscriber)                    {}
+
+func TestUncheckableTokensAre503(t *testing.T) {
+	e := newEnv(t, func(c *proxy.Config) { c.Revocations = unverifiable{} })
+	r := e.get("/v1.0/me", e.token(0, "chat-web", e.victim(0)))
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" || errorCode(t, r) != "serviceNotAvailable" {
+		t.Errorf("%d %v %s, want 503 with Retry-After", r.Status, r.Header, r.Body)
+	}
+}
