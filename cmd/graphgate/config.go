@@ -49,6 +49,8 @@ type Config struct {
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
 	// Privacy describes the deployment on the /privacy record of processing.
 	Privacy PrivacyConfig `yaml:"privacy"`
+	// Usage configures anonymised usage counting and its store (usagecmd.go).
+	Usage UsageConfig `yaml:"usage"`
 	// Revocation configures remote logout (sessions.go).
 	Revocation RevocationConfig `yaml:"revocation"`
 	// Redis shares the revocation list between instances (scale-out).
@@ -194,6 +196,7 @@ func (c *Config) validate() error {
 	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
+	errs = append(errs, c.Usage.validate())
 	errs = append(errs, c.validateSessions())
 	return errors.Join(errs...)
 }

@@ -58,9 +58,13 @@ func runDemo(env cmdEnv, args []string) error {
 	if err := printDemoIntro(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
 		return err
 	}
+	if err := printDashboardHint(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
+		return err
+	}
 	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
 		return err
 	}
+	go seedDemoUsage(env.ctx, emu, baseURLOf(ln), gw.usage, log.With("component", "demo-usage"))
 	log.Info("graphgate demo serving", "addr", ln.Addr().String())
 	return serveHTTP(env.ctx, ln, gw.server.Handler(), log)
 }

@@ -38,7 +38,9 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})), nil
+	log := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	quietLibraries(log.With("component", "library"))
+	return log, nil
 }
 
 // upstreamHTTPClient returns the HTTP client used toward Entra and Graph, trusting the
@@ -68,10 +70,11 @@ type gateway struct {
 	server   *proxy.Server
 	verifier *auth.Verifier
 	metrics  *metrics.Metrics // nil when the metrics endpoint is off
+	usage    *usageRuntime    // nil when usage counting is off
 	sessions *sessions        // revocation list and audit sink
 }
 
-func (g *gateway) Close() { g.sessions.close(); g.verifier.Close() }
+func (g *gateway) Close() { g.usage.close(); g.sessions.close(); g.verifier.Close() }
 
 // buildGateway wires the gateway from its configuration: policy, token verifier, one
 // Graph client per tenant, cache.
@@ -114,8 +117,14 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		return nil, err
 	}
 	m := newMetrics(cfg.Metrics)
+	ur, err := openUsage(ctx, cfg, log.With("component", "usage"))
+	if err != nil {
+		v.Close()
+		return nil, err
+	}
 	sess, err := openSessions(cfg, log.With("component", "revocation"))
 	if err != nil {
+		ur.close()
 		v.Close()
 		return nil, err
 	}
@@ -132,16 +141,19 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		Metrics:             m,
 		RateLimit:           proxy.RateLimitConfig(cfg.RateLimit),
 		Privacy:             privacyConfig(cfg),
+		Usage:               ur.recorder(),
+		UsageReports:        ur.reports(),
 		Revocations:         sess.revs,
 		Audit:               sess.audit,
 		ReadyChecks:         sess.ready,
 	})
 	if err != nil {
 		sess.close()
+		ur.close()
 		v.Close()
 		return nil, err
 	}
-	return &gateway{server: srv, verifier: v, metrics: m, sessions: sess}, nil
+	return &gateway{server: srv, verifier: v, metrics: m, usage: ur, sessions: sess}, nil
 }
 
 // loadPolicyFile reads and validates a policy file.

@@ -57,6 +57,7 @@ commands:
   demo                       run the gateway with a built-in Graph/Entra emulator
   emulator --addr ADDR       run only the Graph/Entra emulator
   policy check FILE          validate a policy file
+  usage export --from --to   export released usage aggregates (csv|json)
 
 Every command accepts --log-level debug|info|warn|error.
 `
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEmulator(env, rest)
 	case "policy":
 		return runPolicy(env, rest)
+	case "usage":
+		return runUsage(env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
