@@ -16,15 +16,8 @@ const userType = "#microsoft.graph.user"
 // treated as no manager.
 func (s *Server) handleManager() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c)
-		q, err := parseQuery(c, optsEntity)
-		if err != nil {
-			abortWithError(c, err)
-			return
-		}
-		u, err := s.target(c, cl)
-		if err != nil {
-			abortWithError(c, err)
+		cl, q, u, ok := s.subject(c, optsEntity)
+		if !ok {
 			return
 		}
 		id := userID(u)
@@ -56,15 +49,8 @@ func (s *Server) handleManager() gin.HandlerFunc {
 // deactivated accounts.
 func (s *Server) handleDirectReports() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c)
-		q, err := parseQuery(c, optsEntity)
-		if err != nil {
-			abortWithError(c, err)
-			return
-		}
-		u, err := s.target(c, cl)
-		if err != nil {
-			abortWithError(c, err)
+		cl, q, u, ok := s.subject(c, optsEntity)
+		if !ok {
 			return
 		}
 		id := userID(u)

@@ -22,14 +22,8 @@ func presenceBody(p graph.Presence) map[string]any {
 // handlePresence serves /me/presence and /users/{id}/presence (v1.0 and beta).
 func (s *Server) handlePresence() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c)
-		if _, err := parseQuery(c, optsNone); err != nil {
-			abortWithError(c, err)
-			return
-		}
-		u, err := s.target(c, cl)
-		if err != nil {
-			abortWithError(c, err)
+		cl, _, u, ok := s.subject(c, optsNone)
+		if !ok {
 			return
 		}
 		id := userID(u)

@@ -46,18 +46,26 @@ func (s *Server) target(c *gin.Context, cl caller) (graph.User, error) {
 	return u, err
 }
 
+// subject begins a handler about one user (/me or /users/{id}): it parses the route's
+// query options and resolves the user. On failure it has already answered.
+func (s *Server) subject(c *gin.Context, opts []string) (caller, odataQuery, graph.User, bool) {
+	cl := callerOf(c)
+	q, err := parseQuery(c, opts)
+	if err == nil {
+		var u graph.User
+		if u, err = s.target(c, cl); err == nil {
+			return cl, q, u, true
+		}
+	}
+	abortWithError(c, err)
+	return cl, q, nil, false
+}
+
 // handleUser serves GET /me and GET /users/{id}.
 func (s *Server) handleUser() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c)
-		q, err := parseQuery(c, optsEntity)
-		if err != nil {
-			abortWithError(c, err)
-			return
-		}
-		u, err := s.target(c, cl)
-		if err != nil {
-			abortWithError(c, err)
+		cl, q, u, ok := s.subject(c, optsEntity)
+		if !ok {
 			return
 		}
 		op := policy.OpUsersRead
