@@ -150,18 +150,42 @@ func (s *Server) exportPresence(ctx context.Context, cl caller) map[string]any {
 
 // revocationOf reports whether a revocation marker is held for the caller.
 func (s *Server) revocationOf(cl caller) exportRevoke {
-	held := s.cfg.Privacy.RevocationHeld
-	if held == nil {
+	held, known, available := s.revocationHeld(cl.principal.TenantID, cl.principal.ObjectID)
+	switch {
+	case !available:
 		return exportRevoke{Status: "not available", Note: "This deployment does not report revocation markers."}
-	}
-	switch h, known := held(cl.principal.TenantID, cl.principal.ObjectID); {
 	case !known:
 		return exportRevoke{Status: "unknown", Note: "The revocation list cannot be read right now."}
-	case h:
+	case held:
 		return exportRevoke{Status: "active", Note: "An administrator logged you out: tokens issued before the cut-off are " +
 			"refused. The marker is a keyed hash of your id and is deleted automatically after " +
 			humanDuration(s.cfg.Privacy.withDefaults().RevocationLifetime) + "."}
 	default:
 		return exportRevoke{Status: "none", Note: "No revocation marker is held for you."}
 	}
+}
+
+// heldReporter is what the export needs of the revocation list. *revoke.Memory and
+// *revoke.Redis implement it.
+type heldReporter interface {
+	Held(tenantID, userID string) bool
+}
+
+// revocationHeld asks PrivacyConfig.RevocationHeld, else the revocation list itself.
+// known is false while a shared list is not current; available is false when neither
+// can tell.
+func (s *Server) revocationHeld(tenantID, userID string) (held, known, available bool) {
+	if f := s.cfg.Privacy.RevocationHeld; f != nil {
+		held, known = f(tenantID, userID)
+		return held, known, true
+	}
+	h, ok := s.cfg.Revocations.(heldReporter)
+	if !ok {
+		return false, false, false
+	}
+	known = true
+	if r, ok := s.cfg.Revocations.(interface{ Ready() error }); ok && r.Ready() != nil {
+		known = false
+	}
+	return h.Held(tenantID, userID), known, true
 }

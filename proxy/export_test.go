@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/graphgate/graphgate/proxy"
+	"github.com/graphgate/graphgate/proxy/auth/revoke"
 )
 
 // exportDoc is the part of the export the tests read.
@@ -87,8 +89,8 @@ func TestExportHoldsEverythingProcessedAboutTheCaller(t *testing.T) {
 				} else if doc.Photo == nil || doc.Photo.DataBase64 != "" {
 					t.Errorf("a user without a photo got %+v", doc.Photo)
 				}
-				if doc.Revocation.Status != "not available" {
-					t.Errorf("revocation %q without a revocation hook", doc.Revocation.Status)
+				if doc.Revocation.Status != "none" {
+					t.Errorf("revocation %q, want none", doc.Revocation.Status)
 				}
 			})
 		}
@@ -148,5 +150,40 @@ func TestExportReportsRevocationMarkers(t *testing.T) {
 	held[e.tenant(0).ID+"|"+u.ID] = true
 	if s := status(); s != "active" {
 		t.Errorf("after: %q", s)
+	}
+}
+
+func TestExportShowsARemoteLogout(t *testing.T) {
+	base := newEnv(t)
+	clk := &fakeClock{t: time.Now()}
+	revs, err := revoke.NewMemory(revoke.Config{Secret: []byte("export-test-secret-0123456789"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := gatewayOn(t, base, clk.Now, func(c *proxy.Config) { c.Revocations = revs })
+	victim, admin := e.victim(0), e.withRole(0, proxy.RoleAdmin)
+	status := func() string {
+		t.Helper()
+		r := e.get("/privacy/v1/me/export", e.mint(0, "mobile", victim, clk.Now()))
+		if r.Status != http.StatusOK {
+			t.Fatalf("export: %d %s", r.Status, r.Body)
+		}
+		var doc exportDoc
+		_ = json.Unmarshal(r.Body, &doc)
+		return doc.Revocation.Status
+	}
+	if s := status(); s != "none" {
+		t.Fatalf("before the logout: %q", s)
+	}
+	if r := e.logout(e.mint(0, "chat-web", admin, clk.Now()), victim.UserPrincipalName); r.Status != http.StatusOK {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	clk.Add(revoke.DefaultLockout + 2*time.Second) // a fresh sign-in works again
+	if s := status(); s != "active" {
+		t.Errorf("after the logout: %q, want active", s)
+	}
+	clk.Add(revoke.DefaultMaxTokenLifetime) // the marker is forgotten
+	if s := status(); s != "none" {
+		t.Errorf("after the marker's lifetime: %q, want none", s)
 	}
 }

@@ -34,7 +34,7 @@ type PrivacyConfig struct {
 	AuditSink string
 	// RevocationHeld reports whether a revocation marker is held for a user, for the
 	// data subject's export; known is false when the store cannot tell right now. Nil
-	// means the export says revocation status is not available.
+	// means asking Config.Revocations (when it can tell: *revoke.Memory, *revoke.Redis).
 	RevocationHeld func(tenantID, userID string) (held, known bool)
 }
 

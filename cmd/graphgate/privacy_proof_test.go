@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,7 @@ func TestPrivacyProof(t *testing.T) {
 	defer emu.Close()
 	p := newProof(t, emu)
 	g := p.start()
+	p.checkPrivacyRecord(g.base)
 	d := &driver{t: t, emu: emu, base: g.base, cov: map[string]int{}}
 	d.driveEverything()
 	metrics := ""
@@ -276,5 +278,39 @@ func (p *proof) assertNotVacuous(g *running, d *driver, written map[string]int) 
 		if fi, err := os.Stat(p.auditFile); err != nil || fi.Size() == 0 {
 			t.Errorf("the audit file is empty or missing (%v)", err)
 		}
+	}
+}
+
+// checkPrivacyRecord checks that GET /privacy states this deployment's facts: the
+// configured hosting region and what this configuration persists where.
+func (p *proof) checkPrivacyRecord(base string) {
+	if !configHas("privacy") {
+		return
+	}
+	var rec struct {
+		HostingRegion string `json:"hosting_region"`
+		Persisted     []struct {
+			What  string `json:"what"`
+			Where string `json:"where"`
+		} `json:"persisted"`
+	}
+	if err := json.Unmarshal([]byte(httpGet(p.t, base+"/privacy")), &rec); err != nil {
+		p.t.Fatal(err)
+	}
+	if rec.HostingRegion != "EU (proof)" {
+		p.t.Errorf("/privacy hosting region %q", rec.HostingRegion)
+	}
+	where := map[string]string{}
+	for _, r := range rec.Persisted {
+		where[strings.Fields(r.What)[0]] = r.Where
+	}
+	if configHas("usage") && !strings.Contains(where["Anonymised"], "SQLite") {
+		p.t.Errorf("/privacy does not say usage aggregates are in SQLite: %v", where)
+	}
+	if configHas("audit") && !strings.Contains(where["Audit"], "file") {
+		p.t.Errorf("/privacy does not name the audit file sink: %v", where)
+	}
+	if p.redisURL != "" && !strings.Contains(where["Revocation"], "Redis") {
+		p.t.Errorf("/privacy does not say revocation markers are in Redis: %v", where)
 	}
 }
