@@ -80,7 +80,7 @@ func checkContainer(t *testing.T, c any, volumes map[string]bool) {
 	}
 	for _, e := range list(get(c, "env")) {
 		n := str(get(e, "name"))
-		if secretName.MatchString(n) && get(e, "valueFrom", "secretKeyRef") == nil {
+		if secretEnv.MatchString(n) && get(e, "valueFrom", "secretKeyRef") == nil {
 			t.Errorf("container %s: env %s must come from a Secret (secretKeyRef)", name, n)
 		}
 	}
@@ -205,8 +205,12 @@ func TestConfigMapPolicyParses(t *testing.T) {
 
 var (
 	envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-	// secretName matches keys and variable names that hold credentials.
-	secretName = regexp.MustCompile(`(?i)(secret|passw(or)?d|passwd|token|api_?key|private_?key|credential|hash_?key|dsn)`)
+	// secretName matches keys and variable names that hold credentials: the credential
+	// noun ends the name ("client_secret", "key", "REDIS_PASSWORD"), so that
+	// "max_token_lifetime" is not one. URLs are checked for literal passwords instead.
+	secretName = regexp.MustCompile(`(?i)(secret|passw(or)?d|passwd|token|api_?key|private_?key|credentials?|(^|_)key|dsn)$`)
+	// secretEnv also covers variables holding whole connection URLs.
+	secretEnv = regexp.MustCompile(`(?i)(secret|passw(or)?d|passwd|token|api_?key|private_?key|credentials?|(^|_)key|dsn|(postgres|database|redis)_url)$`)
 	// urlPassword matches a URL with a password in its user info.
 	urlPassword = regexp.MustCompile(`[a-z][a-z0-9+.-]*://[^/\s:@]*:([^@\s/]+)@`)
 )
@@ -306,6 +310,11 @@ func TestSecretDetectorFindsLeaks(t *testing.T) {
 		{"url with env password", "url: redis://:${REDIS_PASSWORD}@redis:6379/0", 0},
 		{"dsn literal", "dsn: postgres://app:pw@db/x", 2},
 		{"harmless", "listen: 0.0.0.0:8080", 0},
+		{"a lifetime is not a token", "revocation:\n  max_token_lifetime: 90m\n  key: ${K}", 0},
+		{"literal hashing key", "revocation: {key: 0123456789abcdef0123456789abcdef}", 1},
+		{"postgres url without password", "usage: {postgres_url: postgres://app@db/x}", 0},
+		{"postgres url with literal password", "usage: {postgres_url: 'postgres://app:pw@db/x'}", 1},
+		{"postgres url with env password", "usage:\n  postgres_url: postgres://app:${PW}@db/x", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
