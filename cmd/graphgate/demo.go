@@ -58,9 +58,6 @@ func runDemo(env cmdEnv, args []string) error {
 	if err := printDemoIntro(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
 		return err
 	}
-	if err := printDashboardHint(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
-		return err
-	}
 	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
 		return err
 	}
@@ -168,7 +165,8 @@ Then call the gateway as you would call Microsoft Graph:
   curl -s -H "Authorization: Bearer $TOKEN" -H 'ConsistencyLevel: eventual' '%s/v1.0/users?$search="displayName:a"&$top=5'
 
 The emulator's directory (tenants, client apps, users): curl -sk %s/_emulator/directory
-Press Ctrl-C to stop.
-`, line, gwURL, emuURL, in.TokenURL, in.ClientID, in.Scope, in.Username, in.Password, gwURL, gwURL, emuURL)
+%sPress Ctrl-C to stop.
+`, line, gwURL, emuURL, in.TokenURL, in.ClientID, in.Scope, in.Username, in.Password, gwURL, gwURL, emuURL,
+		dashboardHint(t, emuURL, gwURL))
 	return err
 }
