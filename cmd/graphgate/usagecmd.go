@@ -161,8 +161,12 @@ func runUsage(env cmdEnv, args []string) error {
 	format := fs.String("format", "csv", "csv or json")
 	report := fs.String("report", "requests", "requests or active-users")
 	granularity := fs.String("granularity", "day", "hour or day")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if _, err := newLogger(env.stderr, *logLevel); err != nil {
+		return &exitCodeError{code: 2, err: err}
 	}
 	if *format != "csv" && *format != "json" {
 		return &exitCodeError{code: 2, err: errors.New("usage export: --format must be csv or json")}
