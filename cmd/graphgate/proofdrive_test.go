@@ -77,6 +77,10 @@ func (d *driver) do(j job) (int, []byte) {
 	if resp.StatusCode >= 500 {
 		d.t.Errorf("%s: status %d: %s", j.label, resp.StatusCode, b)
 	}
+	// No response may be kept by a browser or a shared cache.
+	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		d.t.Errorf("%s: status %d without Cache-Control: no-store / nosniff", j.label, resp.StatusCode)
+	}
 	return resp.StatusCode, b
 }
 
