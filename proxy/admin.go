@@ -180,6 +180,7 @@ func (s *Server) handleLogout() gin.HandlerFunc {
 		}
 		c.Set(ctxAuditTarget, oid)
 		rev, err := s.cfg.Revocations.Revoke(ctx, t.id, oid)
+		s.cfg.Metrics.ObserveRevocation(err)
 		if err != nil {
 			abortWithError(c, errInternal(err))
 			return

@@ -140,3 +140,31 @@ func assertNoPersonalLabels(t *testing.T, e *env, text string) {
 		}
 	}
 }
+
+// TestMetricsCountRevocations checks the remote-logout counters: one revocation carried
+// out, and the refusals of the victim's old token.
+func TestMetricsCountRevocations(t *testing.T) {
+	m := metrics.New()
+	e := newEnv(t, func(c *proxy.Config) { c.Metrics = m })
+	victim, admin := e.victim(0), e.withRole(0, proxy.RoleAdmin)
+	tok := e.token(0, "chat-web", victim)
+	if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {
+		t.Fatalf("before logout: %d", r.Status)
+	}
+	decodeLogout(t, e.logout(e.token(0, "chat-web", admin), victim.ID))
+	for range 2 {
+		assertRevoked(t, e.get("/v1.0/me", tok), "old token")
+	}
+	out := scrapeMetrics(t, m)
+	for _, want := range []string{
+		`graphgate_revocation_requests_total{outcome="ok"} 1`,
+		`graphgate_revocation_refused_tokens_total 2`,
+		`graphgate_upstream_requests_total{operation="revoke_sign_in_sessions",outcome="ok"} 1`,
+		`route="POST /admin/v1/users/{id}/logout",status_class="2xx"} 1`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	assertNoPersonalLabels(t, e, out)
+}

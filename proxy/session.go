@@ -89,6 +89,7 @@ const (
 func (s *Server) checkSession(ctx context.Context, p auth.Principal) error {
 	switch s.cfg.Revocations.Check(p.TenantID, p.ObjectID, p.IssuedAt) {
 	case revoke.Revoked:
+		s.cfg.Metrics.RevokedTokenRefused()
 		return errSessionEnded(descRevoked)
 	case revoke.Unverifiable:
 		return errRevocationUnavailable
@@ -111,6 +112,7 @@ func (s *Server) checkSession(ctx context.Context, p auth.Principal) error {
 		return errSessionEnded(descDisabled)
 	}
 	if from, ok := validFrom(u); ok && revoke.IssuedBefore(p.IssuedAt, from) {
+		s.cfg.Metrics.RevokedTokenRefused()
 		return errSessionEnded(descEntraRevoked)
 	}
 	return nil

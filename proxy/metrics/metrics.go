@@ -82,7 +82,7 @@ func New() *Metrics {
 	}, []string{"outcome"})
 	m.revokedRefused = prometheus.NewCounter(prometheus.CounterOpts{
 		Namespace: Namespace, Subsystem: "revocation", Name: "refused_tokens_total",
-		Help: "Requests refused because their token was issued before the user's revocation cut-off.",
+		Help: "Requests refused because their token was issued before the user's revocation cut-off (the gateway's or Entra's).",
 	})
 	m.reg.MustRegister(m.requests, m.requestDuration, m.throttled, m.upstream, m.upstreamTime,
 		m.revocations, m.revokedRefused,
