@@ -22,6 +22,10 @@ type exportDoc struct {
 	Subject     exportSubject  `json:"subject"`
 	Profile     map[string]any `json:"profile"`
 	ProfileNote string         `json:"profile_note"`
+	// Processed lists every field graphgate fetches about the caller; Withheld those whose
+	// values the calling app may not see (names only, never values).
+	Processed []string `json:"fields_processed"`
+	Withheld  []string `json:"fields_withheld_from_this_app"`
 	Photo       *exportPhoto   `json:"photo,omitempty"`
 	Presence    map[string]any `json:"presence,omitempty"`
 	ClientApps  []exportApp    `json:"client_apps"`
@@ -65,8 +69,10 @@ const exportStatement = "This is everything graphgate processes about you. graph
 
 // handleExport serves GET /privacy/v1/me/export for a signed-in user: a JSON download of
 // everything graphgate processes about the caller (right of access and portability).
-// It shows the caller their own record as graphgate fetches it from Graph: every field
-// any client app may see of them, not only what the calling app may see.
+// Values are subject to the calling app's policy like every other response: the profile
+// holds the fields the app may see of its own user, and the fields graphgate processes
+// beyond those are named (never shown), so the export is complete without letting an
+// app read more through it than through /me.
 func (s *Server) handleExport() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		cl := callerOf(c)
@@ -82,9 +88,12 @@ func (s *Server) handleExport() gin.HandlerFunc {
 			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 			Statement:   exportStatement,
 			Subject:     exportSubject{TenantID: cl.principal.TenantID, ObjectID: cl.principal.ObjectID},
-			Profile:     project(u, s.fields),
-			ProfileNote: "Your directory record as graphgate fetches it from Microsoft Graph: every field some client app " +
-				"may see, plus accountEnabled and signInSessionsValidFromDateTime, which graphgate uses internally.",
+			Profile: project(u, cl.client.Visible(true)),
+			ProfileNote: "Your directory record as graphgate fetches it from Microsoft Graph, limited to the fields the app " +
+				"you exported with may see. graphgate also processes the fields listed as withheld (their values are shown " +
+				"only to apps allowed to see them) and uses accountEnabled and signInSessionsValidFromDateTime internally.",
+			Processed:  s.fields,
+			Withheld:   withheldFrom(s.fields, cl.client.Visible(true)),
 			CallingApp: cl.client.Name,
 			Revocation: s.revocationOf(cl),
 			Usage: "Your requests are counted only in anonymised aggregates (per hour, client app and operation), " +
@@ -96,10 +105,10 @@ func (s *Server) handleExport() gin.HandlerFunc {
 			doc.ClientApps = append(doc.ClientApps, exportApp{Name: app.Name, Purpose: app.Purpose,
 				Operations: app.Operations, SeesWhenYouUseIt: app.SelfFields, SeesWhenOthersUse: app.OtherFields})
 		}
-		if s.anyClientAllows(policy.OpPhotoRead) {
+		if cl.client.Allows(policy.OpPhotoRead) {
 			doc.Photo = s.exportPhoto(c, cl)
 		}
-		if s.anyClientAllows(policy.OpPresenceRead) {
+		if cl.client.Allows(policy.OpPresenceRead) {
 			doc.Presence = s.exportPresence(ctx, cl)
 		}
 		c.Header("Content-Disposition", `attachment; filename="graphgate-export.json"`)
@@ -107,13 +116,15 @@ func (s *Server) handleExport() gin.HandlerFunc {
 	}
 }
 
-func (s *Server) anyClientAllows(op policy.Operation) bool {
-	for _, cl := range s.cfg.Policy.Clients() {
-		if cl.Allows(op) {
-			return true
+// withheldFrom lists the fields of all that are not in visible.
+func withheldFrom(all, visible []string) []string {
+	var out []string
+	for _, f := range all {
+		if !containsFold(visible, f) {
+			out = append(out, f)
 		}
 	}
-	return false
+	return out
 }
 
 // exportPhoto returns the caller's photo as client apps get it.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
 )
@@ -29,7 +30,9 @@ type exportDoc struct {
 	ClientApps []struct {
 		Name string `json:"name"`
 	} `json:"client_apps"`
-	CallingApp string `json:"calling_client_app"`
+	Processed  []string `json:"fields_processed"`
+	Withheld   []string `json:"fields_withheld_from_this_app"`
+	CallingApp string   `json:"calling_client_app"`
 	Revocation struct {
 		Status string `json:"status"`
 	} `json:"revocation"`
@@ -60,33 +63,37 @@ func TestExportHoldsEverythingProcessedAboutTheCaller(t *testing.T) {
 					t.Errorf("statement %q", doc.Statement)
 				}
 				full, _ := e.emu.User(e.tenant(0).ID, u.ID)
-				// Every field graphgate fetches about anyone, whatever the calling app may see.
-				for _, f := range e.pol.UpstreamFields() {
-					if _, ok := doc.Profile[f]; !ok {
-						t.Errorf("profile lacks %s", f)
-					}
-				}
-				if len(doc.Profile) != len(e.pol.UpstreamFields()) {
-					t.Errorf("profile has %d fields, want exactly the %d fetched", len(doc.Profile), len(e.pol.UpstreamFields()))
-				}
-				if doc.Profile["displayName"] != full.DisplayName || doc.Profile["mail"] != orNil(full.Mail) || doc.Profile["accountEnabled"] != true {
+				cl, _ := e.pol.Client(e.clientID(0, client))
+				// Values only of what the calling app may see of its own user; the rest by name.
+				checkFields(t, "export profile", doc.Profile, cl.Visible(true))
+				if doc.Profile["displayName"] != full.DisplayName {
 					t.Errorf("profile %v does not match the directory", doc.Profile)
 				}
-				if _, ok := doc.Profile["employeeId"]; ok {
-					t.Error("the export holds a field graphgate never fetches")
+				for _, f := range e.pol.UpstreamFields() {
+					if !slices.Contains(doc.Processed, f) {
+						t.Errorf("fields_processed lacks %s", f)
+					}
+					if _, shown := doc.Profile[f]; !shown && !slices.Contains(doc.Withheld, f) {
+						t.Errorf("%s is neither shown nor listed as withheld", f)
+					}
 				}
 				if len(doc.ClientApps) != len(e.pol.Clients()) {
 					t.Errorf("%d client apps listed", len(doc.ClientApps))
 				}
-				if doc.Presence["availability"] == nil {
-					t.Errorf("presence %v", doc.Presence)
+				if cl.Allows(policy.OpPresenceRead) != (doc.Presence["availability"] != nil) {
+					t.Errorf("presence %v for an app with presence.read %v", doc.Presence, cl.Allows(policy.OpPresenceRead))
 				}
-				if full.HasPhoto {
+				switch {
+				case !cl.Allows(policy.OpPhotoRead):
+					if doc.Photo != nil {
+						t.Error("photo exported to an app without photo.read")
+					}
+				case full.HasPhoto:
 					img, err := base64.StdEncoding.DecodeString(doc.Photo.DataBase64)
 					if err != nil || len(img) == 0 || !strings.HasPrefix(doc.Photo.ContentType, "image/") {
 						t.Errorf("photo %s, %d bytes, %v", doc.Photo.ContentType, len(img), err)
 					}
-				} else if doc.Photo == nil || doc.Photo.DataBase64 != "" {
+				case doc.Photo == nil || doc.Photo.DataBase64 != "":
 					t.Errorf("a user without a photo got %+v", doc.Photo)
 				}
 				if doc.Revocation.Status != "none" {
