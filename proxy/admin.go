@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/proxy/audit"
-	"github.com/graphgate/graphgate/proxy/auth"
 )
 
 // RoleAdmin is the app role of graphgate's app registration that grants the admin API.
@@ -22,38 +21,6 @@ const (
 	ctxAuditResult  = "graphgate.auditResult"
 	ctxAuditDetails = "graphgate.auditDetails"
 )
-
-// authenticateAdmin validates the bearer token and the session like authenticate, but
-// does not ask the read policy about the client app: the admin API is granted by the
-// user's app role (Gateway.Admin, assigned in Entra per tenant), returns no profile
-// data, and an admin console need not be a reader.
-func (s *Server) authenticateAdmin() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		c.Set(ctxPrincipal, p)
-		if err := s.checkSession(c.Request.Context(), p); err != nil {
-			abortWithError(c, err)
-			return
-		}
-		t, ok := s.tenants[p.TenantID]
-		if !ok {
-			abortWithError(c, authError(&auth.Error{Code: auth.CodeInvalidToken, Status: http.StatusUnauthorized,
-				Description: "the token's tenant is not served by this gateway"}))
-			return
-		}
-		c.Set(ctxTenant, t)
-		c.Next()
-	}
-}
 
 // requireRole refuses the request with 403 unless the caller holds the app role.
 func requireRole(role string) gin.HandlerFunc {
@@ -106,7 +73,7 @@ func resultOf(status int) string {
 	}
 }
 
-// tenantOf returns the caller's tenant, set by authenticateAdmin.
+// tenantOf returns the caller's tenant, set by verifyCaller.
 func tenantOf(c *gin.Context) *tenantState {
 	t, _ := c.MustGet(ctxTenant).(*tenantState)
 	return t

@@ -41,29 +41,42 @@ func callerOf(c *gin.Context) caller {
 	return caller{principal: p, client: cl, tenant: t}
 }
 
-// authenticate validates the bearer token, resolves the tenant and the client app's
-// policy, and refuses callers the policy does not know (default deny).
+// verifyCaller validates the bearer token and the session (revocation, Entra's
+// signInSessionsValidFromDateTime, deactivated accounts) and resolves the tenant. It is
+// the one way every authenticated route learns who is calling; on failure it has
+// already answered.
+func (s *Server) verifyCaller(c *gin.Context) (auth.Principal, *tenantState, bool) {
+	raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
+	if err != nil {
+		abortWithError(c, authError(err))
+		return auth.Principal{}, nil, false
+	}
+	p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
+	if err != nil {
+		abortWithError(c, authError(err))
+		return auth.Principal{}, nil, false
+	}
+	c.Set(ctxPrincipal, p)
+	t, ok := s.tenants[p.TenantID]
+	if !ok {
+		abortWithError(c, authError(&auth.Error{Code: auth.CodeInvalidToken, Status: http.StatusUnauthorized,
+			Description: "the token's tenant is not served by this gateway"}))
+		return p, nil, false
+	}
+	if err := s.checkSession(c.Request.Context(), p); err != nil {
+		abortWithError(c, err)
+		return p, nil, false
+	}
+	c.Set(ctxTenant, t)
+	return p, t, true
+}
+
+// authenticate admits callers of the read path: a valid token and session, and a client
+// app the policy knows (default deny).
 func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		c.Set(ctxPrincipal, p)
-		if err := s.checkSession(c.Request.Context(), p); err != nil {
-			abortWithError(c, err)
-			return
-		}
-		t, ok := s.tenants[p.TenantID]
+		p, _, ok := s.verifyCaller(c)
 		if !ok {
-			abortWithError(c, authError(&auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized,
-				Description: "the token's tenant is not served by this gateway"}))
 			return
 		}
 		cl, ok := s.cfg.Policy.Client(p.ClientAppID)
@@ -72,8 +85,18 @@ func (s *Server) authenticate() gin.HandlerFunc {
 			return
 		}
 		c.Set(ctxClient, cl)
-		c.Set(ctxTenant, t)
 		c.Next()
+	}
+}
+
+// authenticateSession admits any caller with a valid token and session, whatever its
+// client app. The admin and usage APIs use it with requireRole: there the app role,
+// assigned per tenant in Entra, grants access, and the APIs return no profile data.
+func (s *Server) authenticateSession() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if _, _, ok := s.verifyCaller(c); ok {
+			c.Next()
+		}
 	}
 }
 

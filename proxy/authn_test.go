@@ -1,9 +1,11 @@
 package proxy_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/proxy"
+	"github.com/graphgate/graphgate/proxy/usage"
 )
 
 // resign rewrites a token's header with alg and signs header.payload with the given
@@ -171,4 +174,30 @@ func TestGraphThrottlingBecomes429(t *testing.T) {
 	if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {
 		t.Errorf("cached /me during throttling: %d", r.Status)
 	}
+}
+
+// TestRevokedSessionIsRefusedOnEveryAPI logs an analyst out and checks that the token is
+// refused by the read path, the usage API, the privacy export and the admin API alike.
+func TestRevokedSessionIsRefusedOnEveryAPI(t *testing.T) {
+	store, err := usage.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "usage.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	e := newEnv(t, func(c *proxy.Config) { c.UsageReports = &usage.Reader{Store: store, K: 5} })
+	analyst, admin := e.withRole(0, proxy.RoleAnalyst), e.withRole(0, proxy.RoleAdmin)
+	tok := e.token(0, "chat-web", analyst)
+	paths := []string{"/v1.0/me", "/usage/v1/requests", "/privacy/v1/me/export"}
+	for _, p := range paths {
+		if r := e.get(p, tok); r.Status != http.StatusOK {
+			t.Fatalf("%s before logout: %d %s", p, r.Status, r.Body)
+		}
+	}
+	if r := e.logout(e.token(0, "chat-web", admin), analyst.ID); r.Status != http.StatusOK {
+		t.Fatalf("logout: %d %s", r.Status, r.Body)
+	}
+	for _, p := range paths {
+		assertRevoked(t, e.get(p, tok), p)
+	}
+	assertRevoked(t, e.do(http.MethodPost, "/admin/v1/cache/purge", tok, nil), "admin API")
 }

@@ -54,7 +54,7 @@ func (s *Server) routes() *gin.Engine {
 	// Analysts' usage API: anonymised aggregates of the caller's tenant, released only
 	// under the k-rule (proxy/usage). Needs app role Gateway.Analyst.
 	if s.cfg.UsageReports != nil {
-		u := e.Group("/usage/v1", s.authenticateAnalyst())
+		u := e.Group("/usage/v1", s.authenticateSession(), requireRole(RoleAnalyst))
 		for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
 			u.GET("/"+kind, s.handleUsageReport(kind))
 		}
@@ -70,8 +70,8 @@ func (s *Server) routes() *gin.Engine {
 	}
 
 	// Admin API (remote logout, cache purge): app role Gateway.Admin, caller's tenant only;
-	// the read policy is not consulted (see authenticateAdmin). One audit record per call.
-	admin := e.Group("/admin/v1", requestBody(), s.authenticateAdmin())
+	// the read policy is not consulted (see authenticateSession). One audit record per call.
+	admin := e.Group("/admin/v1", requestBody(), s.authenticateSession())
 	admin.POST("/users/:id/logout", s.audited("user.logout"), requireRole(RoleAdmin), s.handleLogout())
 	admin.POST("/cache/purge", s.audited("cache.purge"), requireRole(RoleAdmin), s.handlePurgeTenant())
 	return e

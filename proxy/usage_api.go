@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/graphgate/graphgate/proxy/auth"
 	"github.com/graphgate/graphgate/proxy/usage"
 )
 
@@ -24,36 +23,6 @@ type UsageReports interface {
 	Latency(ctx context.Context, tenant string, p usage.Params) (usage.Report[usage.LatencyRow], error)
 	Cache(ctx context.Context, tenant string, p usage.Params) (usage.Report[usage.CacheRow], error)
 	ActiveUsers(ctx context.Context, tenant string, p usage.Params) (usage.Report[usage.UsersRow], error)
-}
-
-// authenticateAnalyst verifies the bearer token exactly as the read path does, then
-// requires the app role Gateway.Analyst. The calling client app need not be in the read
-// policy: the role, not the app, grants the usage API. Reports are scoped to the token's
-// tenant.
-func (s *Server) authenticateAnalyst() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
-		if err != nil {
-			abortWithError(c, authError(err))
-			return
-		}
-		c.Set(ctxPrincipal, p)
-		if _, ok := s.tenants[p.TenantID]; !ok {
-			abortWithError(c, authError(&auth.Error{Code: "invalid_token", Status: http.StatusUnauthorized,
-				Description: "the token's tenant is not served by this gateway"}))
-			return
-		}
-		if !p.HasRole(RoleAnalyst) {
-			abortWithError(c, errForbidden("The usage API requires the app role "+RoleAnalyst+"."))
-			return
-		}
-		c.Next()
-	}
 }
 
 // handleUsageReport answers one usage report (kind: requests, latency, cache,
