@@ -24,16 +24,16 @@ type exportDoc struct {
 	ProfileNote string         `json:"profile_note"`
 	// Processed lists every field graphgate fetches about the caller; Withheld those whose
 	// values the calling app may not see (names only, never values).
-	Processed []string `json:"fields_processed"`
-	Withheld  []string `json:"fields_withheld_from_this_app"`
-	Photo       *exportPhoto   `json:"photo,omitempty"`
-	Presence    map[string]any `json:"presence,omitempty"`
-	ClientApps  []exportApp    `json:"client_apps"`
-	CallingApp  string         `json:"calling_client_app"`
-	Revocation  exportRevoke   `json:"revocation"`
-	Usage       string         `json:"usage"`
-	Logs        string         `json:"logs"`
-	Notice      string         `json:"record_of_processing"`
+	Processed  []string       `json:"fields_processed"`
+	Withheld   []string       `json:"fields_withheld_from_this_app"`
+	Photo      *exportPhoto   `json:"photo,omitempty"`
+	Presence   map[string]any `json:"presence,omitempty"`
+	ClientApps []exportApp    `json:"client_apps"`
+	CallingApp string         `json:"calling_client_app"`
+	Revocation exportRevoke   `json:"revocation"`
+	Usage      string         `json:"usage"`
+	Logs       string         `json:"logs"`
+	Notice     string         `json:"record_of_processing"`
 }
 
 type exportSubject struct {
@@ -88,7 +88,7 @@ func (s *Server) handleExport() gin.HandlerFunc {
 			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 			Statement:   exportStatement,
 			Subject:     exportSubject{TenantID: cl.principal.TenantID, ObjectID: cl.principal.ObjectID},
-			Profile: project(u, cl.client.Visible(true)),
+			Profile:     project(u, cl.client.Visible(true)),
 			ProfileNote: "Your directory record as graphgate fetches it from Microsoft Graph, limited to the fields the app " +
 				"you exported with may see. graphgate also processes the fields listed as withheld (their values are shown " +
 				"only to apps allowed to see them) and uses accountEnabled and signInSessionsValidFromDateTime internally.",
