@@ -114,6 +114,25 @@ func (c *Cache[V]) userKeysLocked(tenant, user string) []Key {
 	return keysOf(t.users[user])
 }
 
+// matchingUserKeysLocked returns the keys of tenant's entries that list a user for
+// which match returns true, each key once. idxMu must be held.
+func (c *Cache[V]) matchingUserKeysLocked(tenant string, match func(string) bool) []Key {
+	t := c.idx[tenant]
+	if t == nil {
+		return nil
+	}
+	set := make(map[Key]struct{})
+	for u, keys := range t.users {
+		if !match(u) {
+			continue
+		}
+		for k := range keys {
+			set[k] = struct{}{}
+		}
+	}
+	return keysOf(set)
+}
+
 // tenantKeysLocked returns the keys of tenant's entries. idxMu must be held.
 func (c *Cache[V]) tenantKeysLocked(tenant string) []Key {
 	t := c.idx[tenant]

@@ -56,6 +56,27 @@ func (c *Cache[V]) PurgeUser(tenant, userID string) int {
 	return n
 }
 
+// PurgeUsersWhere removes every entry of tenant that lists a user for which match
+// returns true, and, like PurgeUser, keeps loads of that tenant already in flight from
+// being stored. match receives the normalised (lowercased) user ids the tenant's cached
+// entries list; it is called with the cache's locks held, so it must be a pure function
+// that does not call back into the cache. It lets a caller that knows a user only by a
+// keyed hash purge that user. It returns the number of entries removed.
+func (c *Cache[V]) PurgeUsersWhere(tenant string, match func(userID string) bool) int {
+	if tenant == "" || match == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gens[tenant]++
+	c.idxMu.Lock()
+	keys := c.matchingUserKeysLocked(tenant, match)
+	c.idxMu.Unlock()
+	n := c.removeAllLocked(keys, causePurged)
+	c.log.Debug("cache: purged matching users", "entries", n)
+	return n
+}
+
 // PurgeTenant removes every entry of tenant and keeps loads of that tenant already in
 // flight from being stored. It returns the number of entries removed.
 func (c *Cache[V]) PurgeTenant(tenant string) int {

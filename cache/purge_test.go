@@ -2,7 +2,12 @@ package cache
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +73,47 @@ func TestPurge(t *testing.T) {
 			wantLeft:  []string{"profile u1", "search", "profile u2", "photo U1", "t2 profile", "t2 reports", "t1 no users", "manager of 3"},
 		},
 		{
+			name:      "where: every entry listing a matching user, in their tenant only",
+			purge:     func(c *Cache[string]) int { return c.PurgeUsersWhere("t1", func(u string) bool { return u == "u1" }) },
+			wantCount: 4,
+			wantLeft:  []string{"profile u2", "t2 profile", "t2 reports", "t1 no users"},
+		},
+		{
+			name: "where: several users match, an entry listing two is removed once",
+			purge: func(c *Cache[string]) int {
+				return c.PurgeUsersWhere("t1", func(u string) bool { return u == "u2" || u == "u3" })
+			},
+			wantCount: 3,
+			wantLeft:  []string{"profile u1", "photo U1", "t2 profile", "t2 reports", "t1 no users"},
+		},
+		{
+			name: "where: by keyed hash, as a remote logout does",
+			purge: func(c *Cache[string]) int {
+				want := testKeyedHash("t1", "U1")
+				return c.PurgeUsersWhere("t1", func(u string) bool { return testKeyedHash("t1", u) == want })
+			},
+			wantCount: 4,
+			wantLeft:  []string{"profile u2", "t2 profile", "t2 reports", "t1 no users"},
+		},
+		{
+			name:      "where: nothing matches",
+			purge:     func(c *Cache[string]) int { return c.PurgeUsersWhere("t1", func(string) bool { return false }) },
+			wantCount: 0,
+			wantLeft:  []string{"profile u1", "search", "profile u2", "photo U1", "t2 profile", "t2 reports", "t1 no users", "manager of 3"},
+		},
+		{
+			name:      "where: empty tenant purges nothing",
+			purge:     func(c *Cache[string]) int { return c.PurgeUsersWhere("", func(string) bool { return true }) },
+			wantCount: 0,
+			wantLeft:  []string{"profile u1", "search", "profile u2", "photo U1", "t2 profile", "t2 reports", "t1 no users", "manager of 3"},
+		},
+		{
+			name:      "where: nil predicate purges nothing",
+			purge:     func(c *Cache[string]) int { return c.PurgeUsersWhere("t1", nil) },
+			wantCount: 0,
+			wantLeft:  []string{"profile u1", "search", "profile u2", "photo U1", "t2 profile", "t2 reports", "t1 no users", "manager of 3"},
+		},
+		{
 			name:      "tenant: all of it, no other tenant",
 			purge:     func(c *Cache[string]) int { return c.PurgeTenant("t1") },
 			wantCount: 6,
@@ -107,6 +153,40 @@ func TestPurge(t *testing.T) {
 	}
 }
 
+// testKeyedHash stands in for the revocation list's keyed hash of tenant and user.
+func testKeyedHash(tenant, user string) string {
+	m := hmac.New(sha256.New, []byte("purge test secret"))
+	m.Write([]byte(strings.ToLower(tenant) + "\x00" + strings.ToLower(user)))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func TestPurgeUsersWhereAsksAboutTheTenantsUsersOnce(t *testing.T) {
+	tests := []struct {
+		name   string
+		tenant string
+		want   []string
+	}{
+		{"each distinct user, lowercased", "t1", []string{"u1", "u2", "u3"}},
+		{"another tenant's users only", "t2", []string{"u1", "u3"}},
+		{"unknown tenant: never asked", "t9", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := newTestCache[string](t, Config{})
+			fillForPurge(t, c)
+			var asked []string
+			c.PurgeUsersWhere(tt.tenant, func(u string) bool { asked = append(asked, u); return false })
+			slices.Sort(asked)
+			if !slices.Equal(asked, tt.want) {
+				t.Errorf("asked about %q, want %q", asked, tt.want)
+			}
+			if s := c.Stats(); s.Purged != 0 || s.Entries != 8 {
+				t.Errorf("a purge matching nobody changed the cache: %+v", s)
+			}
+		})
+	}
+}
+
 func TestPurgeDuringLoad(t *testing.T) {
 	k := Key{Tenant: "t1", Kind: "user", ID: "u1"}
 	tests := []struct {
@@ -117,7 +197,13 @@ func TestPurgeDuringLoad(t *testing.T) {
 		{"user purge wins", func(c *Cache[string]) { c.PurgeUser("t1", "u1") }, false},
 		{"purge of another user of the tenant also wins", func(c *Cache[string]) { c.PurgeUser("t1", "u2") }, false},
 		{"tenant purge wins", func(c *Cache[string]) { c.PurgeTenant("t1") }, false},
+		{"purge by predicate wins", func(c *Cache[string]) {
+			c.PurgeUsersWhere("t1", func(u string) bool { return u == "u1" })
+		}, false},
 		{"other tenant's purge does not matter", func(c *Cache[string]) { c.PurgeTenant("t2") }, true},
+		{"other tenant's purge by predicate does not matter", func(c *Cache[string]) {
+			c.PurgeUsersWhere("t2", func(string) bool { return true })
+		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +270,9 @@ func TestSetSince(t *testing.T) {
 		{"no purge", func(*Cache[string]) {}, "t1", nil},
 		{"user purged", func(c *Cache[string]) { c.PurgeUser("t1", "u1") }, "t1", ErrPurged},
 		{"tenant purged", func(c *Cache[string]) { c.PurgeTenant("t1") }, "t1", ErrPurged},
+		{"users purged by predicate", func(c *Cache[string]) {
+			c.PurgeUsersWhere("t1", func(u string) bool { return u == "u1" })
+		}, "t1", ErrPurged},
 		{"other tenant purged", func(c *Cache[string]) { c.PurgeTenant("t2") }, "t1", nil},
 		{"epoch of another tenant", func(*Cache[string]) {}, "t2", ErrInvalidKey},
 	}

@@ -3,13 +3,17 @@ package proxy_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/proxy"
@@ -19,10 +23,12 @@ import (
 
 // fleet is several gateway instances on one emulator sharing a Redis revocation list.
 type fleet struct {
-	base  *env
-	gws   []*env
-	revs  []*revoke.Redis
-	proxy []*revoketest.Proxy // per instance; nil when it talks to Redis directly
+	url    string // the test Redis
+	prefix string // this fleet's key prefix on it
+	base   *env
+	gws    []*env
+	revs   []*revoke.Redis
+	proxy  []*revoketest.Proxy // per instance; nil when it talks to Redis directly
 }
 
 // newFleet starts n instances; those listed in cuttable reach Redis through a TCP
@@ -34,7 +40,7 @@ func newFleet(t testing.TB, n int, cuttable ...int) *fleet {
 	_, _ = rand.Read(b)
 	prefix := "ggtest-logout-" + hex.EncodeToString(b)
 	t.Cleanup(func() { revoketest.DeletePrefix(t, url, prefix) })
-	f := &fleet{base: newEnv(t)}
+	f := &fleet{url: url, prefix: prefix, base: newEnv(t)}
 	for i := range n {
 		u := url
 		var px *revoketest.Proxy
@@ -89,6 +95,10 @@ func TestLogoutAcrossInstancesWithRedis(t *testing.T) {
 		}
 		g.get("/v1.0/users/"+victim.ID, readerTok) // caches the victim's profile
 	}
+	purgedBefore := make([]int64, len(f.gws))
+	for i, g := range f.gws {
+		purgedBefore[i] = g.srv.CacheStats().Purged
+	}
 	a := decodeLogout(t, g1.logout(g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin)), victim.UserPrincipalName))
 	if !a.Instances.Shared || !a.Instances.Notified || a.Instances.Receivers < 3 {
 		t.Errorf("instances %+v", a.Instances)
@@ -100,13 +110,95 @@ func TestLogoutAcrossInstancesWithRedis(t *testing.T) {
 		}
 		assertRevoked(t, g.get("/v1.0/me", tok), fmt.Sprintf("instance %d", i+2))
 	}
-	// The other instances purged the victim's cached profile: reading it again goes to Graph.
-	f.base.emu.ResetRequests()
-	if r := f.gws[2].get("/v1.0/users/"+victim.ID, readerTok); r.Status != http.StatusOK {
-		t.Fatalf("reader: %d", r.Status)
+	// The other instances, told only the user's keyed hash, purged the victim's cached
+	// profile: their purge counters moved, and reading the profile again goes to Graph.
+	for i, g := range f.gws[1:] {
+		if !until(time.Second, func() bool { return g.srv.CacheStats().Purged > purgedBefore[i+1] }) {
+			t.Fatalf("instance %d purged nothing within one second of the logout", i+2)
+		}
+		f.base.emu.ResetRequests()
+		if r := g.get("/v1.0/users/"+victim.ID, readerTok); r.Status != http.StatusOK {
+			t.Fatalf("reader on instance %d: %d", i+2, r.Status)
+		}
+		if n := f.base.emu.Count("GET /v1.0/users/{id}"); n != 1 {
+			t.Errorf("instance %d answered the victim's profile from %d upstream calls, want 1 (cache purged)", i+2, n)
+		}
 	}
-	if n := f.base.emu.Count("GET /v1.0/users/{id}"); n != 1 {
-		t.Errorf("instance 3 answered the victim's profile from %d upstream calls, want 1 (cache purged)", n)
+}
+
+// TestLogoutLeavesNoUserIDInRedis logs a user out by UPN across instances and checks
+// every Redis key and value under the fleet's prefix, and the published message: they
+// hold the keyed hash, never the user's id or UPN, in clear or base64.
+func TestLogoutLeavesNoUserIDInRedis(t *testing.T) {
+	f := newFleet(t, 2)
+	g1, g2 := f.gws[0], f.gws[1]
+	victim := g1.victim(0)
+	tok := g1.token(0, "chat-web", victim)
+	if r := g2.get("/v1.0/me", tok); r.Status != http.StatusOK {
+		t.Fatalf("before logout: %d", r.Status)
+	}
+	opt, err := redis.ParseURL(f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(opt)
+	defer rc.Close()
+	ctx := context.Background()
+	ps := rc.Subscribe(ctx, f.prefix+":revocations")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	decodeLogout(t, g1.logout(g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin)), victim.UserPrincipalName))
+	if !until(time.Second, func() bool { return g2.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
+		t.Fatal("instance 2 still accepts the revoked token")
+	}
+	msg, err := ps.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := personalForms(victim.ID, victim.UserPrincipalName)
+	assertNoneOf(t, "published message", msg.Payload, forbidden)
+
+	keys, err := rc.Keys(ctx, f.prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := f.prefix + ":revoked:" + f.revs[0].KeyOf(g1.tenant(0).ID, victim.ID)
+	if !slices.Contains(keys, want) {
+		t.Errorf("keys %q lack the keyed hash of the user", keys)
+	}
+	for _, k := range keys {
+		assertNoneOf(t, "key", k, forbidden)
+		v, err := rc.Get(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("a key that is not a string: %v", err)
+		}
+		assertNoneOf(t, "value", v, forbidden)
+	}
+}
+
+// personalForms returns the forms in which ids must not appear: as given, lower and upper
+// case, and base64 (standard, raw, URL) of each.
+func personalForms(ids ...string) []string {
+	var out []string
+	for _, id := range ids {
+		for _, s := range []string{id, strings.ToLower(id), strings.ToUpper(id)} {
+			out = append(out, s, base64.StdEncoding.EncodeToString([]byte(s)),
+				base64.RawStdEncoding.EncodeToString([]byte(s)), base64.RawURLEncoding.EncodeToString([]byte(s)))
+		}
+	}
+	return out
+}
+
+// assertNoneOf fails if s contains any of forbidden, without printing what it found.
+func assertNoneOf(t *testing.T, what, s string, forbidden []string) {
+	t.Helper()
+	for i, f := range forbidden {
+		if strings.Contains(s, f) {
+			t.Errorf("%s holds personal data (form %d)", what, i)
+		}
 	}
 }
 

@@ -209,8 +209,8 @@ func persistedRecords(pc PrivacyConfig) []persistedRecord {
 	out = append(out, persistedRecord{
 		What: "Revocation markers (remote logout)",
 		Form: "For a user an administrator logged out: a keyed hash (HMAC-SHA256) of tenant and user and the cut-off " +
-			"time before which that user's tokens are refused; where shared between instances, the user id " +
-			"encrypted so that every instance can purge its cache. No names, no clear ids.",
+			"time before which that user's tokens are refused; where shared between instances, the tenant id and " +
+			"the same keyed hash, by which every instance purges its cache. No names, no user ids in any reversible form.",
 		Where:            pc.RevocationStore,
 		Retention:        humanDuration(pc.RevocationLifetime) + ", then deleted automatically",
 		RetentionSeconds: int64(pc.RevocationLifetime / time.Second),

@@ -25,6 +25,8 @@ type Revocations interface {
 	PurgeTenant(ctx context.Context, tenantID string) (bool, error)
 	// Subscribe registers callbacks for revocations and purges from other instances.
 	Subscribe(revoke.Subscriber)
+	// KeyOf returns the keyed hash of a user, as the subscribers' UserRevoked receives it.
+	KeyOf(tenantID, userID string) string
 }
 
 // AuditSink receives one record per admin action. *audit.Logger implements it.
@@ -55,10 +57,19 @@ func (s *Server) initSessions() error {
 		s.cfg.Audit = discardAudit{}
 	}
 	s.cfg.Revocations.Subscribe(revoke.Subscriber{
-		UserRevoked:  func(tenantID, userID string) { s.PurgeUser(tenantID, userID) },
+		UserRevoked:  s.purgeUserByKey,
 		TenantPurged: func(tenantID string) { s.PurgeTenant(tenantID) },
 	})
 	return nil
+}
+
+// purgeUserByKey drops every cached entry of the tenant holding data of the user whose
+// keyed hash (Revocations.KeyOf) is key. Other instances name a revoked user by that
+// hash only, so each user id the tenant's cached entries list is hashed and compared.
+func (s *Server) purgeUserByKey(tenantID, key string) {
+	s.cache.PurgeUsersWhere(tenantID, func(userID string) bool {
+		return s.cfg.Revocations.KeyOf(tenantID, userID) == key
+	})
 }
 
 // errRevocationUnavailable answers tokens the revocation list cannot check (its shared

@@ -23,11 +23,7 @@ func NewMemory(cfg Config) (*Memory, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := newHasher(cfg.Secret)
-	if err != nil {
-		return nil, err
-	}
-	return &Memory{cfg: cfg, h: h, mir: newMirror()}, nil
+	return &Memory{cfg: cfg, h: newHasher(cfg.Secret), mir: newMirror()}, nil
 }
 
 // Check reports whether a token of the user issued at iat is revoked.
@@ -77,6 +73,10 @@ func (m *Memory) Close() error { return nil }
 
 // Len returns the number of remembered revocations.
 func (m *Memory) Len() int { return m.mir.len() }
+
+// KeyOf returns the keyed hash of a user, Key(secret, tenantID, userID): what a
+// Subscriber is told for a revoked user.
+func (m *Memory) KeyOf(tenantID, userID string) string { return m.h.key(tenantID, userID) }
 
 // Held reports whether a revocation of the user is remembered (for the data subject's
 // export: "is there a revocation marker about me?").

@@ -123,31 +123,58 @@ func TestLockoutNegativeMeansNone(t *testing.T) {
 	}
 }
 
-func TestKeyAndSeal(t *testing.T) {
-	h, err := newHasher(secret)
+func TestKey(t *testing.T) {
+	k := Key(secret, tenantA, userX)
+	tests := []struct {
+		name     string
+		other    string
+		wantSame bool
+	}{
+		{"ids in upper case", Key(secret, strings.ToUpper(tenantA), strings.ToUpper(userX)), true},
+		{"another secret", Key([]byte("another secret key!!"), tenantA, userX), false},
+		{"another tenant", Key(secret, tenantB, userX), false},
+		{"another user", Key(secret, tenantA, userY), false},
+		{"tenant and user run together", Key(secret, tenantA+userX, ""), false},
+	}
+	if len(k) != 64 || strings.Contains(k, userX) || strings.Contains(k, tenantA) {
+		t.Fatalf("key %q", k)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if (tt.other == k) != tt.wantSame {
+				t.Errorf("same key = %v, want %v", tt.other == k, tt.wantSame)
+			}
+		})
+	}
+}
+
+func TestKeyOf(t *testing.T) {
+	m, err := NewMemory(Config{Secret: secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := h.key(tenantA, userX)
-	if len(k) != 64 || strings.Contains(k, userX) || k == Key([]byte("another secret key!!"), tenantA, userX) {
-		t.Fatalf("key %q", k)
+	// No Redis needed: KeyOf is local, and the store only connects in the background.
+	r, err := NewRedis(Config{Secret: secret}, RedisConfig{URL: "redis://127.0.0.1:1/0"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if k != Key(secret, strings.ToUpper(tenantA), strings.ToUpper(userX)) {
-		t.Error("key is case-sensitive")
+	defer r.Close()
+	stores := []struct {
+		name  string
+		keyOf func(tenantID, userID string) string
+	}{
+		{"memory", m.KeyOf},
+		{"redis", r.KeyOf},
 	}
-	sealed, err := h.seal(tenantA, k, userX)
-	if err != nil || strings.Contains(sealed, userX) {
-		t.Fatalf("seal: %q %v", sealed, err)
-	}
-	if got, err := h.open(tenantA, k, sealed); err != nil || got != userX {
-		t.Errorf("open = %q, %v", got, err)
-	}
-	if _, err := h.open(tenantB, k, sealed); err == nil {
-		t.Error("a sealed id opened under another tenant")
-	}
-	other, _ := newHasher([]byte("another secret key!!"))
-	if _, err := other.open(tenantA, k, sealed); err == nil {
-		t.Error("a sealed id opened with another secret")
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			if got, want := st.keyOf(tenantA, userX), Key(secret, tenantA, userX); got != want {
+				t.Errorf("KeyOf = %q, want Key(secret, ...) = %q", got, want)
+			}
+			if st.keyOf(tenantA, strings.ToUpper(userX)) != st.keyOf(tenantA, userX) {
+				t.Error("KeyOf is case-sensitive")
+			}
+		})
 	}
 }
 

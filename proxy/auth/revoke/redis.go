@@ -74,14 +74,14 @@ type Redis struct {
 	wg     sync.WaitGroup
 }
 
-// record is a revocation or purge as stored in Redis and published.
+// record is a revocation or purge as stored in Redis and published. It names the user
+// by keyed hash only: no id in any reversible form.
 type record struct {
 	Op      string `json:"op"` // "revoke" or "purge"
 	Tenant  string `json:"t"`
 	Key     string `json:"k,omitempty"`
 	CutOff  int64  `json:"c,omitempty"` // unix milliseconds
 	Expires int64  `json:"e,omitempty"` // unix milliseconds
-	Sealed  string `json:"s,omitempty"` // the user id, sealed with the shared secret
 	Origin  string `json:"o,omitempty"` // publishing instance
 }
 
@@ -110,14 +110,10 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = rc.Timeout, rc.Timeout, rc.Timeout
 	opt.MaxRetries = 1
-	h, err := newHasher(cfg.Secret)
-	if err != nil {
-		return nil, err
-	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	r := &Redis{
-		cfg: cfg, rc: rc, h: h, mir: newMirror(), client: redis.NewClient(opt),
+		cfg: cfg, rc: rc, h: newHasher(cfg.Secret), mir: newMirror(), client: redis.NewClient(opt),
 		keyPrefix: rc.Prefix + ":revoked:", channel: rc.Prefix + ":revocations",
 		instance: hex.EncodeToString(id), pending: map[string]record{},
 		reason: "revocation list not yet loaded from redis",
@@ -155,14 +151,10 @@ func (r *Redis) Revoke(ctx context.Context, tenantID, userID string) (Revocation
 	}
 	now := r.cfg.Now().Truncate(time.Millisecond)
 	key := r.h.key(tenantID, userID)
-	sealed, err := r.h.seal(tenantID, key, userID)
-	if err != nil {
-		return Revocation{}, err
-	}
 	e := entry{cutOff: now.Add(r.cfg.Lockout), expires: now.Add(r.cfg.Retention())}
 	r.mir.apply(key, e, now)
 	rec := record{Op: "revoke", Tenant: tenantID, Key: key, CutOff: e.cutOff.UnixMilli(),
-		Expires: e.expires.UnixMilli(), Sealed: sealed, Origin: r.instance}
+		Expires: e.expires.UnixMilli(), Origin: r.instance}
 	rev := Revocation{CutOff: e.cutOff, Expires: e.expires, Shared: true}
 	n, err := r.write(ctx, rec)
 	if err != nil {
@@ -249,6 +241,10 @@ func (r *Redis) Close() error {
 	r.wg.Wait()
 	return r.client.Close()
 }
+
+// KeyOf returns the keyed hash of a user, Key(secret, tenantID, userID): what a
+// Subscriber is told for a revoked user.
+func (r *Redis) KeyOf(tenantID, userID string) string { return r.h.key(tenantID, userID) }
 
 // Held reports whether a revocation of the user is in the local mirror.
 func (r *Redis) Held(tenantID, userID string) bool {

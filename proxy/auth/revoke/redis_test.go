@@ -3,8 +3,11 @@ package revoke
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -102,8 +105,8 @@ func TestRedisSharesRevocationsAndStoresOnlyHashes(t *testing.T) {
 	}
 	eventually(t, "b refuses the token", func() bool { return b.Check(tenantA, userX, iat) == Revoked })
 	eventually(t, "b is told the user", func() bool { u, _ := rec.seen(); return len(u) == 1 })
-	if u, _ := rec.seen(); u[0] != tenantA+"|"+userX {
-		t.Errorf("subscriber got %q", u[0])
+	if u, _ := rec.seen(); u[0] != tenantA+"|"+Key(secret, tenantA, userX) {
+		t.Errorf("subscriber got %q, want the tenant and the keyed hash", u[0])
 	}
 	if got := b.Check(tenantA, userY, iat); got != Allow {
 		t.Errorf("another user: %v", got)
@@ -121,9 +124,8 @@ func TestRedisSharesRevocationsAndStoresOnlyHashes(t *testing.T) {
 		t.Errorf("key %q, want %q", keys[0], want)
 	}
 	val, _ := rc.Get(ctx, keys[0]).Result()
-	if strings.Contains(strings.ToLower(val), userX) || strings.Contains(keys[0], userX) {
-		t.Errorf("redis holds the raw user id: %s", val)
-	}
+	assertNoUserID(t, "stored value", val)
+	assertNoUserID(t, "key", keys[0])
 	ttl, _ := rc.TTL(ctx, keys[0]).Result()
 	if retention := DefaultLockout + DefaultMaxTokenLifetime; ttl <= retention-time.Minute || ttl > retention {
 		t.Errorf("ttl %v, want the retention %v", ttl, retention)
@@ -133,6 +135,52 @@ func TestRedisSharesRevocationsAndStoresOnlyHashes(t *testing.T) {
 	waitCurrent(t, late)
 	if got := late.Check(tenantA, userX, iat); got != Revoked {
 		t.Errorf("an instance started after the logout: %v, want revoked once current", got)
+	}
+}
+
+// assertNoUserID fails if s holds userX in clear or base64, or is a record with a field
+// beyond the operation, tenant, keyed hash, times and origin.
+func assertNoUserID(t *testing.T, what, s string) {
+	t.Helper()
+	for _, enc := range []string{userX, strings.ToUpper(userX), base64.StdEncoding.EncodeToString([]byte(userX)),
+		base64.RawStdEncoding.EncodeToString([]byte(userX)), base64.URLEncoding.EncodeToString([]byte(userX))} {
+		if strings.Contains(s, enc) {
+			t.Errorf("%s holds the user id: %s", what, s)
+		}
+	}
+	var fields map[string]any
+	if json.Unmarshal([]byte(s), &fields) != nil {
+		return
+	}
+	for f := range fields {
+		if !slices.Contains([]string{"op", "t", "k", "c", "e", "o"}, f) {
+			t.Errorf("%s has an unexpected field %q: %s", what, f, s)
+		}
+	}
+}
+
+func TestRedisPublishesOnlyHashes(t *testing.T) {
+	e := newRedisEnv(t)
+	a := e.store("", Config{})
+	waitCurrent(t, a)
+	rc := redis.NewClient(mustParse(t, e.url))
+	defer rc.Close()
+	ctx := context.Background()
+	ps := rc.Subscribe(ctx, e.prefix+":revocations")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Revoke(ctx, tenantA, userX); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := ps.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoUserID(t, "published message", msg.Payload)
+	if !strings.Contains(msg.Payload, Key(secret, tenantA, userX)) {
+		t.Errorf("published message lacks the keyed hash: %s", msg.Payload)
 	}
 }
 

@@ -161,14 +161,9 @@ func (r *Redis) applyRecord(payload string) {
 		if rec.Key == "" || !r.mir.apply(rec.Key, e, r.cfg.Now()) {
 			return
 		}
-		userID, err := r.h.open(rec.Tenant, rec.Key, rec.Sealed)
-		if err != nil {
-			r.cfg.Logger.Warn("revocation with an unreadable user id: is the secret the same on every instance?")
-			return
-		}
 		for _, s := range subs {
 			if s.UserRevoked != nil {
-				s.UserRevoked(rec.Tenant, userID)
+				s.UserRevoked(rec.Tenant, rec.Key)
 			}
 		}
 	case "purge":

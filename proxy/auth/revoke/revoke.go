@@ -143,8 +143,10 @@ type Revocation struct {
 // gateway can drop its cached copies. Calls come from a background goroutine, outside
 // the store's locks.
 type Subscriber struct {
-	// UserRevoked is called with the raw ids of a user whose revocation arrived.
-	UserRevoked func(tenantID, userID string)
+	// UserRevoked is called with the tenant id and the keyed hash of a user whose
+	// revocation arrived (Key(secret, tenant, user), as the store's KeyOf returns it);
+	// the user's raw id never travels between instances.
+	UserRevoked func(tenantID, key string)
 	// TenantPurged is called when another instance purged a tenant's cache.
 	TenantPurged func(tenantID string)
 }
