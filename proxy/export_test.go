@@ -104,12 +104,6 @@ func TestExportHoldsEverythingProcessedAboutTheCaller(t *testing.T) {
 	}
 }
 
-func orNil(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
 
 func TestExportRefusals(t *testing.T) {
 	e := newEnv(t)

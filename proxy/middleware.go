@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-contrib/cors"
@@ -28,6 +29,16 @@ const HeaderWithheld = "Graphgate-Withheld-Fields"
 // and similar tokens); anything else is replaced so it cannot smuggle data into logs.
 var safeClientRequestID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
+// securityHeaders are set on every response, in canonical form.
+var securityHeaders = map[string][]string{
+	"Cache-Control":             {"no-store"},
+	"Pragma":                    {"no-cache"},
+	"X-Content-Type-Options":    {"nosniff"},
+	"X-Frame-Options":           {"DENY"},
+	"Referrer-Policy":           {"no-referrer"},
+	"Strict-Transport-Security": {"max-age=31536000"},
+}
+
 // requestContext assigns the request id, echoes a well-formed client-request-id and sets
 // the security headers every response carries.
 func requestContext() gin.HandlerFunc {
@@ -42,12 +53,9 @@ func requestContext() gin.HandlerFunc {
 		h := c.Writer.Header()
 		h.Set("request-id", rid)
 		h.Set("client-request-id", crid)
-		h.Set("Cache-Control", "no-store")
-		h.Set("Pragma", "no-cache")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Strict-Transport-Security", "max-age=31536000")
+		for k, v := range securityHeaders {
+			h[k] = v // shared, never appended to: cap == len
+		}
 		c.Next()
 	}
 }
@@ -61,17 +69,35 @@ func routeTemplate(c *gin.Context) string {
 	if r := c.GetString(ctxRoute); r != "" {
 		return r
 	}
-	p := c.FullPath()
-	if p == "" {
-		return c.Request.Method + " (unmatched)"
+	key := routeKey{c.Request.Method, c.FullPath()}
+	if t, ok := routeTemplates.Load(key); ok {
+		return t.(string)
 	}
-	parts := strings.Split(p, "/")
+	t := templateOf(key)
+	if key.path != "" { // the set of matched routes is finite; unmatched methods are not cached
+		routeTemplates.Store(key, t)
+	}
+	return t
+}
+
+// routeKey identifies a matched gin route.
+type routeKey struct{ method, path string }
+
+// routeTemplates memoises templateOf per matched route.
+var routeTemplates sync.Map
+
+// templateOf renders a gin route ("/v1.0/users/:id") in Graph's notation.
+func templateOf(k routeKey) string {
+	if k.path == "" {
+		return k.method + " (unmatched)"
+	}
+	parts := strings.Split(k.path, "/")
 	for i, s := range parts {
 		if strings.HasPrefix(s, ":") || strings.HasPrefix(s, "*") {
 			parts[i] = "{" + s[1:] + "}"
 		}
 	}
-	return c.Request.Method + " " + strings.Join(parts, "/")
+	return k.method + " " + strings.Join(parts, "/")
 }
 
 // accessRecord is the one log record written per request. Its fields are the complete
@@ -115,6 +141,10 @@ func accessLog(log *slog.Logger, clientName func(appID string) string) gin.Handl
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		ctx := c.Request.Context()
+		if !log.Enabled(ctx, slog.LevelWarn) {
+			return
+		}
 		rec := accessRecord{
 			Route:        routeTemplate(c),
 			Status:       c.Writer.Status(),
@@ -135,7 +165,9 @@ func accessLog(log *slog.Logger, clientName func(appID string) string) gin.Handl
 				}
 			}
 		}
-		log.LogAttrs(c.Request.Context(), level, "request", rec.attrs()...)
+		if log.Enabled(ctx, level) {
+			log.LogAttrs(ctx, level, "request", rec.attrs()...)
+		}
 	}
 }
 

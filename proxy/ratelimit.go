@@ -2,9 +2,6 @@ package proxy
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"net/http"
 	"sync"
 	"time"
@@ -66,38 +63,29 @@ func (c RateLimitConfig) withDefaults() RateLimitConfig {
 	return c
 }
 
-// bucketSet is a bounded set of token buckets keyed by a keyed hash. The hash key is
-// random per process and never leaves memory, so the keys are not linkable to a person
-// outside this process, and not even stable across restarts.
+// bucketSet is a bounded set of token buckets keyed by tenant and id. The keys live in
+// this process's memory only, like the profile cache, and are never logged or written.
 type bucketSet struct {
 	limit rate.Limit
 	burst int
 	mu    sync.Mutex // serialises get-or-create so two requests share one bucket
-	lru   *lru.Cache[[sha256.Size]byte, *rate.Limiter]
-	key   []byte
+	lru   *lru.Cache[string, *rate.Limiter]
 }
 
 func newBucketSet(rps float64, burst, size int) *bucketSet {
 	if rps < 0 {
 		return nil
 	}
-	c, err := lru.New[[sha256.Size]byte, *rate.Limiter](size)
+	c, err := lru.New[string, *rate.Limiter](size)
 	if err != nil {
 		panic(err) // size is always positive here
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	return &bucketSet{limit: rate.Limit(rps), burst: burst, lru: c, key: key}
+	return &bucketSet{limit: rate.Limit(rps), burst: burst, lru: c}
 }
 
 // bucket returns the limiter of (tenant, id), creating it full.
 func (b *bucketSet) bucket(tenant, id string) *rate.Limiter {
-	m := hmac.New(sha256.New, b.key)
-	m.Write([]byte(tenant))
-	m.Write([]byte{0})
-	m.Write([]byte(id))
-	var k [sha256.Size]byte
-	m.Sum(k[:0])
+	k := tenant + "\x00" + id
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if l, ok := b.lru.Get(k); ok {

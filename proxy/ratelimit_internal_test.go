@@ -21,7 +21,7 @@ func TestBucketSetIsBounded(t *testing.T) {
 		t.Error("the same id in another tenant must have its own bucket")
 	}
 	if b.bucket("ab", "c") == b.bucket("a", "bc") {
-		t.Error("tenant and id must be separated in the hash")
+		t.Error("tenant and id must be separated in the key")
 	}
 }
 

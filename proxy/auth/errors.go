@@ -128,13 +128,23 @@ func ParseAuthorizationHeader(h string) (string, error) {
 	switch {
 	case token == "":
 		return "", invalidRequest("the bearer token is empty")
+	case isB64Token(token):
 	case strings.ContainsAny(token, " \t"):
 		return "", invalidRequest("the Authorization header holds more than one value")
-	case !isB64Token(token):
+	default:
 		return "", invalidRequest("the bearer token holds characters a token cannot contain")
 	}
 	return token, nil
 }
+
+// b64tokenChars marks the bytes RFC 6750's b64token allows before its "=" padding.
+var b64tokenChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+	}
+	return t
+}()
 
 // isB64Token reports whether s matches RFC 6750's b64token:
 // 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=".
@@ -144,11 +154,7 @@ func isB64Token(s string) bool {
 		return false
 	}
 	for i := range end {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/':
-		default:
+		if !b64tokenChars[s[i]] {
 			return false
 		}
 	}
