@@ -104,7 +104,6 @@ func TestExportHoldsEverythingProcessedAboutTheCaller(t *testing.T) {
 	}
 }
 
-
 func TestExportRefusals(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
