@@ -44,15 +44,15 @@ func errUnsupportedQuery(msg string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "Request_UnsupportedQuery", Message: msg}
 }
 
-func errNotFound() *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+// Shared answers without a cause; apiError values are never modified once made.
+var (
+	notFound = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
 		Message: "Resource does not exist or one of its queried reference-property objects are not present."}
-}
+	imageNotFound = &apiError{Status: http.StatusNotFound, Code: "ImageNotFound", Message: "The photo wasn't found."}
+)
 
-func errImageNotFound() *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: "ImageNotFound",
-		Message: "The photo wasn't found."}
-}
+func errNotFound() *apiError      { return notFound }
+func errImageNotFound() *apiError { return imageNotFound }
 
 func errForbidden(msg string) *apiError {
 	return &apiError{Status: http.StatusForbidden, Code: "Authorization_RequestDenied", Message: msg}

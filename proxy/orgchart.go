@@ -37,7 +37,7 @@ func (s *Server) handleManager() gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		d := decide(c, cl, policy.OpManagerRead, e.user, q.Select)
+		d := s.decide(c, cl, policy.OpManagerRead, e.user, q)
 		body := project(e.user, d.Fields)
 		body["@odata.type"] = userType
 		body["@odata.context"] = s.contextURL(c, "directoryObjects/$entity")
@@ -78,7 +78,7 @@ func (s *Server) handleDirectReports() gin.HandlerFunc {
 			if !enabled(r) {
 				continue
 			}
-			d := decide(c, cl, policy.OpDirectReportsRead, r, q.Select)
+			d := s.decide(c, cl, policy.OpDirectReportsRead, r, q)
 			item := project(r, d.Fields)
 			item["@odata.type"] = userType
 			value = append(value, item)

@@ -69,14 +69,17 @@ type bucketSet struct {
 	limit rate.Limit
 	burst int
 	mu    sync.Mutex // serialises get-or-create so two requests share one bucket
-	lru   *lru.Cache[string, *rate.Limiter]
+	lru   *lru.Cache[bucketKey, *rate.Limiter]
 }
+
+// bucketKey identifies one bucket: a user or client app id within a tenant.
+type bucketKey struct{ tenant, id string }
 
 func newBucketSet(rps float64, burst, size int) *bucketSet {
 	if rps < 0 {
 		return nil
 	}
-	c, err := lru.New[string, *rate.Limiter](size)
+	c, err := lru.New[bucketKey, *rate.Limiter](size)
 	if err != nil {
 		panic(err) // size is always positive here
 	}
@@ -85,7 +88,7 @@ func newBucketSet(rps float64, burst, size int) *bucketSet {
 
 // bucket returns the limiter of (tenant, id), creating it full.
 func (b *bucketSet) bucket(tenant, id string) *rate.Limiter {
-	k := tenant + "\x00" + id
+	k := bucketKey{tenant, id}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if l, ok := b.lru.Get(k); ok {

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -28,9 +27,29 @@ func isSelf(cl caller, u graph.User) bool {
 
 // decide applies the caller's policy to one user record and sets the withheld-fields
 // header. It is the single place where response fields are chosen.
-func decide(c *gin.Context, cl caller, op policy.Operation, u graph.User, requested []string) policy.Decision {
-	d := cl.client.Decide(op, isSelf(cl, u), requested)
+func (s *Server) decide(c *gin.Context, cl caller, op policy.Operation, u graph.User, q odataQuery) policy.Decision {
+	d := s.decision(cl.client, op, isSelf(cl, u), q)
 	noteWithheld(c, d.Withheld)
+	return d
+}
+
+// decisionKey is everything a policy decision depends on.
+type decisionKey struct {
+	client *policy.Client
+	op     policy.Operation
+	self   bool
+	sel    string // the raw $select; "" means Graph's default set
+}
+
+// decision returns the client's decision for the request's $select, memoised: the same
+// few field lists come again and again. The returned slices are shared: read only.
+func (s *Server) decision(cl *policy.Client, op policy.Operation, self bool, q odataQuery) policy.Decision {
+	k := decisionKey{client: cl, op: op, self: self, sel: q.raw["select"]}
+	if d, ok := s.decisions.Get(k); ok {
+		return d
+	}
+	d := cl.Decide(op, self, q.Select)
+	s.decisions.Add(k, d)
 	return d
 }
 
@@ -99,10 +118,4 @@ func setOutcome(c *gin.Context, o cache.Outcome) {
 	if o != "" {
 		c.Set(ctxCacheOutcome, string(o))
 	}
-}
-
-// writeJSON writes a Graph JSON body with Graph's content type.
-func writeJSON(c *gin.Context, body any) {
-	c.Header("Content-Type", "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8")
-	c.JSON(http.StatusOK, body)
 }

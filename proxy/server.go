@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/graphgate/graphgate/cache"
 	"github.com/graphgate/graphgate/graph"
@@ -99,6 +100,8 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *rateLimiter
 	notice  *privacyNotice
+	// decisions memoises policy decisions per client, operation and $select.
+	decisions *lru.Cache[decisionKey, policy.Decision]
 }
 
 // New validates cfg and builds the gateway.
@@ -126,6 +129,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, cache: c, tenants: map[string]*tenantState{},
 		fields: cfg.Policy.UpstreamFields(), limiter: newRateLimiter(cfg.RateLimit)}
 	s.notice = newPrivacyNotice(cfg)
+	if s.decisions, err = lru.New[decisionKey, policy.Decision](1024); err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
 	for _, t := range cfg.Tenants {
 		if t.ID == "" || t.Upstream == nil {
 			return nil, errors.New("proxy: a tenant needs an id and an upstream")

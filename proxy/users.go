@@ -72,7 +72,7 @@ func (s *Server) handleUser() gin.HandlerFunc {
 		if isSelf(cl, u) && cl.client.Allows(policy.OpMeRead) {
 			op = policy.OpMeRead
 		}
-		d := decide(c, cl, op, u, q.Select)
+		d := s.decide(c, cl, op, u, q)
 		if !d.Allowed {
 			abortWithError(c, errForbidden(d.Reason))
 			return
@@ -116,7 +116,7 @@ func (s *Server) handleUserList() gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		d := cl.client.Decide(policy.OpUsersList, false, q.Select)
+		d := s.decision(cl.client, policy.OpUsersList, false, q)
 		noteWithheld(c, d.Withheld)
 		value := make([]map[string]any, 0, len(e.page.Users))
 		for _, u := range e.page.Users {

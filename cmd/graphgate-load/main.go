@@ -1,5 +1,6 @@
 // Command graphgate-load compares, in one run on loopback, the requests per second of
-// graphgate's cache-hit path (token validation, policy, cache, usage counting when wired)
+// graphgate's cache-hit path (token validation, session check, rate limits, policy,
+// cache, usage counting)
 // with a bare net/http handler serving the same bytes.
 //
 //	go run ./cmd/graphgate-load -duration 10s -concurrency 32
@@ -15,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/usage"
 )
 
 func main() {
@@ -118,7 +121,20 @@ func gateway(ctx context.Context, emu *emulator.Emulator) (http.Handler, string,
 	if err != nil {
 		return nil, "", "", err
 	}
-	srv, err := proxy.New(proxy.Config{Tenants: []proxy.Tenant{{ID: t.ID, Upstream: gc}}, Verifier: v, Policy: pol,
+	// Usage counting is on, as in production: SQLite in a temporary data directory.
+	dir, err := os.MkdirTemp("", "graphgate-load-")
+	if err != nil {
+		return nil, "", "", err
+	}
+	store, err := usage.OpenSQLite(ctx, filepath.Join(dir, usage.SQLiteFile))
+	if err != nil {
+		return nil, "", "", err
+	}
+	rec, err := usage.New(usage.Options{Store: store})
+	if err != nil {
+		return nil, "", "", err
+	}
+	srv, err := proxy.New(proxy.Config{Tenants: []proxy.Tenant{{ID: t.ID, Upstream: gc}}, Verifier: v, Policy: pol, Usage: rec,
 		Cache: cache.Config{TTL: 10 * time.Minute},
 		// The limiter stays in the path (its cost is measured) but never refuses.
 		RateLimit: proxy.RateLimitConfig{PerUserRPS: 1e9, PerUserBurst: 1e9, PerClientRPS: 1e9, PerClientBurst: 1e9}})
