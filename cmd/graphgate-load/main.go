@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,7 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("graphgate-load", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "how long to load each server")
 	conc := fs.Int("concurrency", 32, "concurrent client connections")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the gateway's run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +83,18 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("bare: %w", err)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	gwRPS, err := load(gwURL+path, token, *conc, *duration)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
