@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -33,7 +34,7 @@ func requestBody() gin.HandlerFunc {
 			c.Request.Body = struct {
 				io.Reader
 				io.Closer
-			}{io.LimitReader(zr, maxRequestBody), body}
+			}{&cappedReader{r: zr, left: maxRequestBody}, body}
 			c.Request.Header.Del("Content-Encoding")
 		default:
 			abortWithError(c, &apiError{Status: http.StatusUnsupportedMediaType, Code: "BadRequest",
@@ -42,6 +43,45 @@ func requestBody() gin.HandlerFunc {
 		}
 		c.Next()
 	}
+}
+
+// errBodyTooLarge is what a decompressed request body reads as once it exceeds
+// maxRequestBody: a gzip bomb fails loudly instead of being cut off into a body that
+// merely looks malformed.
+var errBodyTooLarge = errors.New("proxy: request body too large")
+
+// cappedReader reads at most left bytes of r and fails with errBodyTooLarge if r holds more.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		var probe [1]byte
+		n, err := c.r.Read(probe[:])
+		if n > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, err
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// bodyError maps a failure to read or decode a request body to the client's answer:
+// 413 when the body (raw or decompressed) exceeds its limit, else 400 with msg.
+func bodyError(err error, msg string) *apiError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) || errors.Is(err, errBodyTooLarge) {
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "BadRequest",
+			Message: "The request body is too large.", cause: err}
+	}
+	return errBadRequest(msg)
 }
 
 // canonicalSegments maps lower-cased static path segments to the casing the routes use.

@@ -56,7 +56,7 @@ func (s *Server) handlePresences() gin.HandlerFunc {
 		}
 		dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10))
 		if err := dec.Decode(&req); err != nil {
-			abortWithError(c, errBadRequest("The request body must be a JSON object with an \"ids\" array of user object ids."))
+			abortWithError(c, bodyError(err, "The request body must be a JSON object with an \"ids\" array of user object ids."))
 			return
 		}
 		if len(req.IDs) == 0 || len(req.IDs) > maxPresenceIDs {
@@ -69,10 +69,11 @@ func (s *Server) handlePresences() gin.HandlerFunc {
 				return
 			}
 		}
+		ids := uniqueFold(req.IDs)
 		ctx := c.Request.Context()
-		s.prefetchUsers(ctx, cl.tenant, req.IDs)
+		s.prefetchUsers(ctx, cl.tenant, ids)
 		var visible []string
-		for _, id := range req.IDs {
+		for _, id := range ids {
 			if u, _, err := s.loadUser(ctx, cl.tenant, id); err == nil {
 				visible = append(visible, userID(u))
 			}
@@ -97,4 +98,18 @@ func (s *Server) handlePresences() gin.HandlerFunc {
 		}
 		writeJSON(c, gin.H{"@odata.context": s.contextURL(c, "Collection(microsoft.graph.presence)"), "value": value})
 	}
+}
+
+// uniqueFold returns ids without repeats (object ids compare case-insensitively), in the
+// order given: a user named twice is looked up, asked for and answered once.
+func uniqueFold(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if k := strings.ToLower(id); !seen[k] {
+			seen[k] = true
+			out = append(out, id)
+		}
+	}
+	return out
 }
