@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -36,14 +37,27 @@ type batchResponse struct {
 	Body    any               `json:"body,omitempty"`
 }
 
+// batchItemKey marks the context of a request the gateway dispatches as an item of a
+// $batch. Graph does not nest batches, and a nested one would multiply a single request
+// by 20 per level, each level riding on the outer batch's prepaid rate-limit charge.
+type batchItemKey struct{}
+
+// errNestedBatch answers a $batch sent as an item of another $batch, however its url
+// was spelled ("$batch", "%24batch", ...).
+var errNestedBatch = errBadRequest("A batch request may not contain another $batch request.")
+
 // handleBatch serves POST /$batch. Every item goes through the same pipeline as a direct
 // request (authentication, policy, cache, upstream limits); user records the items need
 // are first fetched together with one upstream $batch per 20 users.
 func (s *Server) handleBatch() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if c.Request.Context().Value(batchItemKey{}) != nil {
+			abortWithError(c, errNestedBatch)
+			return
+		}
 		var req batchRequest
 		if err := json.NewDecoder(c.Request.Body).Decode(&req); err != nil {
-			abortWithError(c, errBadRequest("The batch request body must be a JSON object with a \"requests\" array."))
+			abortWithError(c, bodyError(err, "The batch request body must be a JSON object with a \"requests\" array."))
 			return
 		}
 		if err := validateBatch(req.Requests); err != nil {
@@ -112,21 +126,22 @@ func batchUserIDs(items []batchItem) []string {
 func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]int) batchResponse {
 	for _, d := range it.DependsOn {
 		if status[d] >= 400 {
-			return itemError(it.ID, http.StatusFailedDependency, "FailedDependency", "The request depends on a request that failed.")
+			return itemError(c, it.ID, http.StatusFailedDependency, "FailedDependency", "The request depends on a request that failed.")
 		}
 	}
 	rel := strings.TrimPrefix(it.URL, "/")
 	u, err := url.Parse("/" + apiVersion(c) + "/" + rel)
 	if err != nil || strings.Contains(rel, "://") || strings.HasPrefix(strings.ToLower(rel), "$batch") {
-		return itemError(it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request url: it must be a relative Graph url.")
+		return itemError(c, it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request url: it must be a relative Graph url.")
 	}
 	var body []byte
 	if len(it.Body) > 0 && string(it.Body) != "null" {
 		body = it.Body
 	}
-	r, err := http.NewRequestWithContext(context.WithoutCancel(c.Request.Context()), strings.ToUpper(it.Method), u.String(), bytes.NewReader(body))
+	ctx := context.WithValue(context.WithoutCancel(c.Request.Context()), batchItemKey{}, true)
+	r, err := http.NewRequestWithContext(ctx, strings.ToUpper(it.Method), u.String(), bytes.NewReader(body))
 	if err != nil {
-		return itemError(it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request.")
+		return itemError(c, it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request.")
 	}
 	for k, v := range it.Headers {
 		r.Header.Set(k, v)
@@ -142,9 +157,13 @@ func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]in
 	return recordedResponse(it.ID, rec)
 }
 
-func itemError(id string, status int, code, msg string) batchResponse {
+// itemError is the answer to a batch item the gateway refuses without dispatching it. Its
+// innerError carries the batch request's date and ids, as every other error does.
+func itemError(c *gin.Context, id string, status int, code, msg string) batchResponse {
 	return batchResponse{ID: id, Status: status, Headers: map[string]string{"Content-Type": "application/json"},
-		Body: errorBody{Error: errorDetail{Code: code, Message: msg}}}
+		Body: errorBody{Error: errorDetail{Code: code, Message: msg, InnerError: innerError{
+			Date:      time.Now().UTC().Format("2006-01-02T15:04:05"),
+			RequestID: requestID(c), ClientRequestID: clientRequestID(c)}}}}
 }
 
 // recordedResponse converts a recorded item response to a batch response: JSON bodies
