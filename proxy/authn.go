@@ -46,6 +46,12 @@ func callerOf(c *gin.Context) caller {
 // the one way every authenticated route learns who is calling; on failure it has
 // already answered.
 func (s *Server) verifyCaller(c *gin.Context) (auth.Principal, *tenantState, bool) {
+	if len(c.Request.Header.Values("Authorization")) > 1 {
+		// Ambiguous: which one would a proxy in front of us have checked? Refuse it.
+		abortWithError(c, authError(&auth.Error{Code: auth.CodeInvalidRequest, Status: http.StatusBadRequest,
+			Description: "the request holds more than one Authorization header"}))
+		return auth.Principal{}, nil, false
+	}
 	raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
 	if err != nil {
 		abortWithError(c, authError(err))

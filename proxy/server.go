@@ -61,7 +61,11 @@ type Config struct {
 	// CORSOrigins lists the browser origins allowed to call the gateway ("*" = any).
 	CORSOrigins []string
 	// PublicURL is the gateway's external base URL (e.g. "https://graphgate.example.com"),
-	// used in @odata.nextLink; empty means derived from each request's Host.
+	// used in @odata.nextLink and @odata.context; empty means derived from each request's
+	// Host header (and TLS), which the caller controls: a spoofed Host then comes back in
+	// the links of that caller's own response (never cached: no-store), so a client that
+	// follows nextLink blindly could be sent to another origin with its token. Set it in
+	// every deployment behind a load balancer or reverse proxy.
 	PublicURL string
 	// ReadyChecks are extra readiness checks reported by /readyz (e.g. "redis").
 	ReadyChecks map[string]func() error
