@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // CSVRow is a report row that can render itself as CSV (RequestRow, LatencyRow, CacheRow, UsersRow).
@@ -60,6 +61,17 @@ func tenantOf(r any) string {
 	return ""
 }
 
+// csvText neutralises a cell a spreadsheet would run as a formula (CSV injection): a
+// value starting with '=', '+', '-', '@', a tab or a carriage return gets a leading
+// apostrophe, as OWASP advises. The report's own numbers are never negative, so only
+// text can start that way (client app names, operations, tenants).
+func csvText(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
 // WriteCSV writes a report's rows as CSV with a header line; grouping dimensions appear
 // as columns only when the report is grouped by them, and a tenant column leads when
 // withTenant is set (exports).
@@ -85,11 +97,11 @@ func WriteCSV[R CSVRow](w io.Writer, rep Report[R], withTenant bool) error {
 	for _, row := range rep.Rows {
 		rec := make([]string, 0, len(header))
 		if withTenant {
-			rec = append(rec, tenantOf(row))
+			rec = append(rec, csvText(tenantOf(row)))
 		}
 		for _, f := range row.columns() {
 			if !f.dim || grouped[f.name] {
-				rec = append(rec, f.value)
+				rec = append(rec, csvText(f.value))
 			}
 		}
 		if err := cw.Write(rec); err != nil {
