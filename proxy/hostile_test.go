@@ -1,0 +1,634 @@
+package proxy_test
+
+// Hostile and odd-but-legal inputs, end to end through HTTP: every refusal must be a clear
+// error in Graph's envelope with the right status, no-store and a request-id; nothing
+// beyond the caller's policy may come back.
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/graphgate/graphgate/proxy"
+	"github.com/graphgate/graphgate/proxy/usage"
+)
+
+// rawRequest sends a request with exactly the given headers (repeated names allowed) and
+// body bytes, and an optional Host override.
+func (e *env) rawRequest(method, path, host string, body []byte, headers ...string) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.gw.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body == nil {
+		req.Body = nil
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// assertGraphError checks status, Graph's envelope (with a code and an innerError
+// request-id matching the header) and the headers every error carries.
+func assertGraphError(t *testing.T, r response, status int, code string) {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d: %.300s", r.Status, status, r.Body)
+	}
+	if got := errorCode(t, r); code != "" && got != code {
+		t.Errorf("error code %q, want %q", got, code)
+	}
+	if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("request-id") == "" {
+		t.Errorf("error without no-store or request-id: %v", r.Header)
+	}
+	var env struct {
+		Error struct {
+			InnerError map[string]string `json:"innerError"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &env)
+	if env.Error.InnerError["request-id"] != r.Header.Get("request-id") {
+		t.Errorf("innerError request-id %q differs from the header's %q", env.Error.InnerError["request-id"], r.Header.Get("request-id"))
+	}
+}
+
+// gzipped compresses b.
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestHostilePathsAndQueries(t *testing.T) {
+	e := newEnv(t)
+	users := e.enabledUsers(0)
+	me, other := users[0], users[1]
+	tok := e.token(0, "chat-web", me)
+	homoglyph := strings.Replace(other.UserPrincipalName, "a", "\u0430", 1) // Cyrillic a
+	filterDeep := url.QueryEscape(strings.Repeat("(", 70) + "displayName eq 'a'" + strings.Repeat(")", 70))
+	tests := []struct {
+		name, path string
+		headers    []string
+		status     int
+		code       string // "" for 2xx
+	}{
+		{"trailing slash after id", "/v1.0/users/" + other.ID + "/", nil, 404, "BadRequest"},
+		{"empty id", "/v1.0/users/", nil, 404, "BadRequest"},
+		{"double slash", "/v1.0//me", nil, 404, "BadRequest"},
+		{"leading double slash", "//v1.0/me", nil, 404, "BadRequest"},
+		{"double-encoded at", "/v1.0/users/alex%2540contoso.example", nil, 400, "Request_BadRequest"},
+		{"NUL in UPN", "/v1.0/users/a%00b@contoso.example", nil, 400, "Request_BadRequest"},
+		{"homoglyph UPN", "/v1.0/users/" + url.PathEscape(homoglyph), nil, 400, "Request_BadRequest"},
+		{"upper-case UPN", "/v1.0/users/" + strings.ToUpper(other.UserPrincipalName), nil, 200, ""},
+		{"photos list", "/v1.0/users/" + other.ID + "/photos", nil, 404, "BadRequest"},
+		{"photo size without $value", "/v1.0/me/photos/48x48", nil, 404, "BadRequest"},
+		{"bad photo size", "/v1.0/me/photos/49x49/$value", nil, 400, "BadRequest"},
+		{"select star", "/v1.0/me?$select=*", nil, 400, "BadRequest"},
+		{"select empty entry", "/v1.0/me?$select=displayName,,mail", nil, 400, "BadRequest"},
+		{"select twice", "/v1.0/me?$select=id&$select=mail", nil, 400, "BadRequest"},
+		{"select and $select", "/v1.0/me?select=id&$select=mail", nil, 400, "BadRequest"},
+		{"expand", "/v1.0/me?$expand=manager", nil, 400, "BadRequest"},
+		{"top zero", "/v1.0/users?$top=0", nil, 400, "BadRequest"},
+		{"top negative", "/v1.0/users?$top=-1", nil, 400, "BadRequest"},
+		{"top exponent", "/v1.0/users?$top=1e3", nil, 400, "BadRequest"},
+		{"top too big", "/v1.0/users?$top=1000", nil, 400, "BadRequest"},
+		{"count without eventual", "/v1.0/users?$count=TRUE", nil, 400, "Request_UnsupportedQuery"},
+		{"count yes", "/v1.0/users?$count=yes", []string{"ConsistencyLevel", "eventual"}, 400, "BadRequest"},
+		{"garbage skiptoken", "/v1.0/users?$skiptoken=garbage", nil, 400, "Request_UnsupportedQuery"},
+		{"huge skiptoken", "/v1.0/users?$skiptoken=" + strings.Repeat("A", 5000), nil, 400, "BadRequest"},
+		{"search on hidden field", "/v1.0/users?$search=" + url.QueryEscape(`"mobilePhone:555"`), []string{"ConsistencyLevel", "eventual"}, 400, "BadRequest"},
+		{"search unterminated quote", "/v1.0/users?$search=" + url.QueryEscape(`"displayName:a`), []string{"ConsistencyLevel", "eventual"}, 400, "BadRequest"},
+		{"search quote inside term", "/v1.0/users?$search=" + url.QueryEscape(`"displayName:a" "OR" "mobilePhone:1"`), []string{"ConsistencyLevel", "eventual"}, 400, "BadRequest"},
+		{"filter too deep", "/v1.0/users?$filter=" + filterDeep, nil, 400, "BadRequest"},
+		{"filter on hidden field", "/v1.0/users?$filter=" + url.QueryEscape("mobilePhone eq '1'"), nil, 400, "BadRequest"},
+		{"orderby hidden field", "/v1.0/users?$orderby=userPrincipalName", nil, 400, "BadRequest"},
+		{"semicolon in query", "/v1.0/users?a=1;b=2", nil, 400, "BadRequest"},
+		{"bad escape in query", "/v1.0/users?$top=%zz", nil, 400, "BadRequest"},
+		{"select on presence", "/v1.0/me/presence?$select=id", nil, 400, "BadRequest"},
+		{"beta outside presence", "/beta/me", nil, 404, "BadRequest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.get(tc.path, tok, tc.headers...)
+			if tc.code == "" {
+				if r.Status != tc.status {
+					t.Fatalf("status %d, want %d: %.300s", r.Status, tc.status, r.Body)
+				}
+				return
+			}
+			assertGraphError(t, r, tc.status, tc.code)
+		})
+	}
+
+	t.Run("odd but legal options", func(t *testing.T) {
+		for _, tc := range []struct{ path, keys string }{
+			{"/v1.0/me?$select=id", "@odata.context,id"},
+			{"/v1.0/me?$select=%20DisplayName%20,displayname,ID", "@odata.context,displayName,id"},
+			{"/v1.0/me?$SELECT=mobilePhone", "@odata.context,id"},
+			{"/v1.0/me?$select=", "@odata.context,displayName,givenName,id,jobTitle,mail,officeLocation,surname,userPrincipalName"},
+			{"/v1.0/me?$select=accountEnabled,signInSessionsValidFromDateTime", "@odata.context,id"},
+		} {
+			r := e.get(tc.path, tok)
+			if r.Status != http.StatusOK || keys(r.JSON(t)) != tc.keys {
+				t.Errorf("%s: %d %s", tc.path, r.Status, r.Body)
+			}
+		}
+		r := e.get("/v1.0/users?$count=TRUE&$top=2", tok, "ConsistencyLevel", "EVENTUAL")
+		if m := r.JSON(t); r.Status != http.StatusOK || m["@odata.count"] == nil {
+			t.Errorf("$count=TRUE: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("photo size casing", func(t *testing.T) {
+		r := e.get("/v1.0/me/PHOTOS/48X48/$VALUE", tok)
+		if r.Status != http.StatusOK && r.Status != http.StatusNotFound {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		if r.Status == http.StatusOK && !strings.HasPrefix(r.Header.Get("Content-Type"), "image/") {
+			t.Errorf("content type %q", r.Header.Get("Content-Type"))
+		}
+	})
+
+	t.Run("skiptoken of another query", func(t *testing.T) {
+		r := e.get("/v1.0/users?$top=2", tok)
+		next, _ := r.JSON(t)["@odata.nextLink"].(string)
+		u, err := url.Parse(next)
+		if err != nil || next == "" {
+			t.Fatalf("no nextLink: %s", r.Body)
+		}
+		st := u.Query().Get("$skiptoken")
+		for _, q := range []string{"$top=3", "$top=2&$filter=" + url.QueryEscape("startswith(displayName,'A')")} {
+			assertGraphError(t, e.get("/v1.0/users?"+q+"&$skiptoken="+url.QueryEscape(st), tok), 400, "Request_UnsupportedQuery")
+		}
+		// Another tenant's caller with the same query gets its own tenant's data or a refusal.
+		btok := e.token(1, "chat-web", e.enabledUsers(1)[0])
+		rb := e.get("/v1.0/users?$top=2&$skiptoken="+url.QueryEscape(st), btok)
+		for _, usr := range users {
+			if bytes.Contains(rb.Body, []byte(usr.ID)) {
+				t.Fatalf("tenant B saw a tenant A user through a replayed skiptoken")
+			}
+		}
+	})
+}
+
+func TestHostileTenantAndPolicyBoundaries(t *testing.T) {
+	e := newEnv(t)
+	a := e.enabledUsers(0)
+	b := e.enabledUsers(1)
+	btok := e.token(1, "chat-web", b[0])
+	mobile := e.token(0, "mobile", a[0])
+	tests := []struct {
+		name, path, token string
+		status            int
+		code              string
+	}{
+		{"tenant B asks for tenant A UPN", "/v1.0/users/" + a[2].UserPrincipalName, btok, 404, "Request_ResourceNotFound"},
+		{"tenant B asks for tenant A id", "/v1.0/users/" + a[2].ID, btok, 404, "Request_ResourceNotFound"},
+		{"tenant B asks for tenant A photo", "/v1.0/users/" + a[2].ID + "/photo/$value", btok, 404, "Request_ResourceNotFound"},
+		{"tenant B asks for tenant A presence", "/v1.0/users/" + a[2].ID + "/presence", btok, 404, "Request_ResourceNotFound"},
+		{"app without users.read reads a colleague", "/v1.0/users/" + a[1].ID, mobile, 403, "Authorization_RequestDenied"},
+		{"app without users.list lists", "/v1.0/users", mobile, 403, "Authorization_RequestDenied"},
+		{"app without presence.read on beta", "/beta/me/presence", mobile, 403, "Authorization_RequestDenied"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.get(tc.path, tc.token)
+			assertGraphError(t, r, tc.status, tc.code)
+			for _, u := range a {
+				if bytes.Contains(r.Body, []byte(u.ID)) || bytes.Contains(r.Body, []byte(u.UserPrincipalName)) {
+					t.Errorf("the refusal names a user")
+				}
+			}
+		})
+	}
+}
+
+func TestHostileAuthorizationHeaders(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	other := e.token(0, "chat-web", e.enabledUsers(0)[1])
+	tests := []struct {
+		name    string
+		path    string
+		headers []string
+		status  int
+		code    string
+	}{
+		{"lower-case scheme", "/v1.0/me", []string{"Authorization", "bearer " + tok}, 200, ""},
+		{"extra spaces", "/v1.0/me", []string{"Authorization", "  Bearer    " + tok + "  "}, 200, ""},
+		{"token in query string only", "/v1.0/me?access_token=" + tok, nil, 401, "InvalidAuthenticationToken"},
+		{"token in $-query string only", "/v1.0/me?$access_token=" + tok, nil, 401, "InvalidAuthenticationToken"},
+		{"two tokens in one header", "/v1.0/me", []string{"Authorization", "Bearer " + tok + " " + other}, 400, "InvalidAuthenticationToken"},
+		{"two Authorization headers", "/v1.0/me", []string{"Authorization", "Bearer " + tok, "Authorization", "Bearer garbage"}, 400, "InvalidAuthenticationToken"},
+		{"two identical Authorization headers", "/v1.0/me", []string{"Authorization", "Bearer " + tok, "Authorization", "Bearer " + tok}, 400, "InvalidAuthenticationToken"},
+		{"Basic scheme", "/v1.0/me", []string{"Authorization", "Basic dXNlcjpwYXNz"}, 401, "InvalidAuthenticationToken"},
+		{"very long header", "/v1.0/me", []string{"Authorization", "Bearer " + tok, "X-Junk", strings.Repeat("a", 20<<10)}, 431, "BadRequest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.rawRequest(http.MethodGet, tc.path, "", nil, tc.headers...)
+			if tc.code == "" {
+				if r.Status != tc.status {
+					t.Fatalf("status %d, want %d: %s", r.Status, tc.status, r.Body)
+				}
+				return
+			}
+			assertGraphError(t, r, tc.status, tc.code)
+		})
+	}
+}
+
+func TestHostileRequestIDHeaders(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	for _, tc := range []struct {
+		name, crid string
+		echoed     bool
+	}{
+		{"guid", "0f8fad5b-d9cb-469f-a165-70867728950e", true},
+		{"too long", strings.Repeat("a", 5000), false},
+		{"odd characters", "abc<script>", false},
+		{"header-like", "a: b", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.get("/v1.0/me", tok, "client-request-id", tc.crid)
+			got := r.Header.Get("client-request-id")
+			if (got == tc.crid) != tc.echoed || got == "" {
+				t.Errorf("client-request-id %.60q -> %.60q", tc.crid, got)
+			}
+			if !tc.echoed && got != r.Header.Get("request-id") {
+				t.Errorf("a refused client-request-id is not replaced by the request-id")
+			}
+		})
+	}
+}
+
+func TestHostileMethods(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	for _, path := range []string{"/v1.0/me", "/v1.0/users", "/v1.0/$batch", "/v1.0/communications/getPresencesByUserId",
+		"/admin/v1/cache/purge", "/healthz", "/privacy"} {
+		for _, m := range []string{http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodPatch, "PROPFIND"} {
+			t.Run(m+" "+path, func(t *testing.T) {
+				r := e.do(m, path, tok, nil)
+				if r.Status != http.StatusMethodNotAllowed || r.Header.Get("request-id") == "" || r.Header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("%d %v", r.Status, r.Header)
+				}
+				if m != http.MethodHead {
+					assertGraphError(t, r, http.StatusMethodNotAllowed, "Request_BadRequest")
+				}
+			})
+		}
+	}
+}
+
+// TestHostileCORS: a disallowed origin is refused in Graph's envelope (gin-contrib/cors
+// alone answered an empty 403), an allowed one and same-origin requests still pass.
+func TestHostileCORS(t *testing.T) {
+	e := newEnv(t, func(c *proxy.Config) { c.CORSOrigins = []string{"https://app.example"} })
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	host := strings.TrimPrefix(e.gw.URL, "http://")
+	tests := []struct {
+		name, method, origin string
+		status               int
+		allowOrigin          string
+	}{
+		{"simple request, foreign origin", http.MethodGet, "https://evil.example", 403, ""},
+		{"preflight, foreign origin", http.MethodOptions, "https://evil.example", 403, ""},
+		{"preflight, null origin", http.MethodOptions, "null", 403, ""},
+		{"preflight, look-alike origin", http.MethodOptions, "https://app.example.evil.example", 403, ""},
+		{"simple request, allowed origin", http.MethodGet, "https://app.example", 200, "https://app.example"},
+		{"preflight, allowed origin", http.MethodOptions, "https://app.example", 204, "https://app.example"},
+		{"same origin", http.MethodGet, "http://" + host, 200, ""},
+		{"no origin", http.MethodGet, "", 200, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := []string{"Authorization", "Bearer " + tok, "Access-Control-Request-Method", "GET"}
+			if tc.origin != "" {
+				h = append(h, "Origin", tc.origin)
+			}
+			r := e.rawRequest(tc.method, "/v1.0/me", "", nil, h...)
+			if r.Header.Get("Access-Control-Allow-Origin") != tc.allowOrigin {
+				t.Errorf("Access-Control-Allow-Origin %q", r.Header.Get("Access-Control-Allow-Origin"))
+			}
+			if tc.status == 403 {
+				assertGraphError(t, r, 403, "Authorization_RequestDenied")
+				if bytes.Contains(r.Body, []byte(tc.origin)) {
+					t.Errorf("the refusal echoes the origin")
+				}
+				return
+			}
+			if r.Status != tc.status {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+		})
+	}
+}
+
+// TestHostileHostHeader: with PublicURL set, a spoofed Host never reaches the links; without
+// it, links follow the Host header (documented at Config.PublicURL).
+func TestHostileHostHeader(t *testing.T) {
+	for _, tc := range []struct {
+		name, publicURL, want string
+	}{
+		{"public url set", "https://gw.example/", "https://gw.example/v1.0/"},
+		{"public url unset", "", "http://evil.example/v1.0/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(c *proxy.Config) { c.PublicURL = tc.publicURL })
+			tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+			r := e.rawRequest(http.MethodGet, "/v1.0/users?$top=2", "evil.example", nil, "Authorization", "Bearer "+tok)
+			m := r.JSON(t)
+			next, _ := m["@odata.nextLink"].(string)
+			ctx, _ := m["@odata.context"].(string)
+			if !strings.HasPrefix(next, tc.want) || !strings.HasPrefix(ctx, tc.want) {
+				t.Fatalf("nextLink %q, context %q; want prefix %q", next, ctx, tc.want)
+			}
+		})
+	}
+}
+
+// batchItems posts a raw JSON batch and returns the decoded responses by id.
+func (e *env) batchItems(t *testing.T, tok, items string) (response, map[string]batchItemResp) {
+	t.Helper()
+	r := e.rawRequest(http.MethodPost, "/v1.0/$batch", "", []byte(`{"requests":[`+items+`]}`),
+		"Authorization", "Bearer "+tok, "Content-Type", "application/json")
+	out := map[string]batchItemResp{}
+	if r.Status != http.StatusOK {
+		return r, out
+	}
+	var br struct {
+		Responses []batchItemResp `json:"responses"`
+	}
+	if err := json.Unmarshal(r.Body, &br); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range br.Responses {
+		out[it.ID] = it
+	}
+	return r, out
+}
+
+type batchItemResp struct {
+	ID     string          `json:"id"`
+	Status int             `json:"status"`
+	Body   json.RawMessage `json:"body"`
+}
+
+func TestHostileBatchItems(t *testing.T) {
+	e := newEnv(t)
+	users := e.enabledUsers(0)
+	tok := e.token(0, "chat-web", users[0])
+	inner := `{"requests":[{"id":"a","method":"GET","url":"/me"}]}`
+	tests := []struct {
+		name, item string
+		status     int
+	}{
+		{"nested $batch", `{"id":"1","method":"POST","url":"/$batch","body":` + inner + `}`, 400},
+		{"nested %24batch", `{"id":"1","method":"POST","url":"/%24batch","body":` + inner + `}`, 400},
+		{"nested %24BATCH", `{"id":"1","method":"POST","url":"%24BATCH","body":` + inner + `}`, 400},
+		{"absolute url", `{"id":"1","method":"GET","url":"https://graph.microsoft.com/v1.0/me"}`, 400},
+		{"scheme-relative url", `{"id":"1","method":"GET","url":"//evil.example/me"}`, 404},
+		{"dot-dot to admin", `{"id":"1","method":"POST","url":"/../admin/v1/cache/purge"}`, 404},
+		{"encoded dot-dot to admin", `{"id":"1","method":"POST","url":"/%2e%2e/admin/v1/cache/purge"}`, 404},
+		{"beta inside v1.0", `{"id":"1","method":"GET","url":"/../beta/me/presence"}`, 404},
+		{"DELETE", `{"id":"1","method":"DELETE","url":"/me"}`, 405},
+		{"HEAD", `{"id":"1","method":"HEAD","url":"/me"}`, 405},
+		{"method with space", `{"id":"1","method":"GET /x","url":"/me"}`, 400},
+		{"bad escape", `{"id":"1","method":"GET","url":"/me%"}`, 400},
+		{"item header cannot swap the token", `{"id":"1","method":"GET","url":"/me","headers":{"Authorization":"Bearer x"}}`, 200},
+		{"item gzip header on plain body", `{"id":"1","method":"POST","url":"/communications/getPresencesByUserId","headers":{"Content-Encoding":"gzip"},"body":{"ids":[]}}`, 400},
+		{"lower-case method, no leading slash", `{"id":"1","method":"get","url":"me"}`, 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.emu.ResetRequests()
+			r, items := e.batchItems(t, tok, tc.item)
+			it, ok := items["1"]
+			if r.Status != http.StatusOK || !ok {
+				t.Fatalf("batch: %d %s", r.Status, r.Body)
+			}
+			if it.Status != tc.status {
+				t.Fatalf("item status %d, want %d: %s", it.Status, tc.status, it.Body)
+			}
+			if tc.status >= 400 {
+				var env struct {
+					Error struct {
+						Code       string            `json:"code"`
+						InnerError map[string]string `json:"innerError"`
+					} `json:"error"`
+				}
+				if err := json.Unmarshal(it.Body, &env); err != nil || env.Error.Code == "" || env.Error.InnerError["request-id"] == "" {
+					t.Errorf("item error without code or request-id: %s", it.Body)
+				}
+			}
+			if strings.Contains(tc.name, "nested") && bytes.Contains(it.Body, []byte(`"responses"`)) {
+				t.Errorf("the nested batch ran: %s", it.Body)
+			}
+		})
+	}
+}
+
+func TestHostileBatchEnvelope(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	one := `{"requests":[{"id":"1","method":"GET","url":"/me"}]}`
+	auth := []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"}
+	tests := []struct {
+		name    string
+		body    []byte
+		headers []string
+		status  int
+	}{
+		{"array", []byte(`[]`), nil, 400},
+		{"null", []byte(`null`), nil, 400},
+		{"string", []byte(`"requests"`), nil, 400},
+		{"no items", []byte(`{"requests":[]}`), nil, 400},
+		{"21 items", []byte(`{"requests":[` + strings.TrimSuffix(strings.Repeat(`{"id":"x","method":"GET","url":"/me"},`, 21), ",") + `]}`), nil, 400},
+		{"duplicate ids", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"1","method":"GET","url":"/me"}]}`), nil, 400},
+		{"dependsOn itself", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","dependsOn":["1"]}]}`), nil, 400},
+		{"dependsOn cycle", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","dependsOn":["2"]},{"id":"2","method":"GET","url":"/me","dependsOn":["1"]}]}`), nil, 400},
+		{"dependsOn unknown", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","dependsOn":["9"]}]}`), nil, 400},
+		{"numeric id", []byte(`{"requests":[{"id":1,"method":"GET","url":"/me"}]}`), nil, 400},
+		{"id too long", []byte(`{"requests":[{"id":"` + strings.Repeat("i", 65) + `","method":"GET","url":"/me"}]}`), nil, 400},
+		{"invalid gzip", []byte("not gzip at all"), []string{"Content-Encoding", "gzip"}, 400},
+		{"brotli", []byte(one), []string{"Content-Encoding", "br"}, 415},
+		{"body over 1 MiB", append([]byte(one[:len(one)-1]), append(bytes.Repeat([]byte(" "), 2<<20), '}')...), nil, 413},
+		{"gzip bomb", gzipped(t, append([]byte(one[:len(one)-1]), append(bytes.Repeat([]byte(" "), 16<<20), '}')...)), []string{"Content-Encoding", "gzip"}, 413},
+		{"gzip within limits", gzipped(t, []byte(one)), []string{"Content-Encoding", "gzip"}, 200},
+		{"wrong content type is read as JSON", []byte(one), []string{"Content-Type", "text/plain"}, 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := append(append([]string{}, auth...), tc.headers...)
+			if len(tc.headers) > 0 && tc.headers[0] == "Content-Type" {
+				h = append([]string{"Authorization", "Bearer " + tok}, tc.headers...)
+			}
+			r := e.rawRequest(http.MethodPost, "/v1.0/$batch", "", tc.body, h...)
+			if tc.status == 200 {
+				if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"status":200`)) {
+					t.Fatalf("%d %.300s", r.Status, r.Body)
+				}
+				return
+			}
+			assertGraphError(t, r, tc.status, "")
+		})
+	}
+}
+
+func TestHostilePresences(t *testing.T) {
+	e := newEnv(t)
+	users := e.enabledUsers(0)
+	tok := e.token(0, "chat-web", users[0])
+	guids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		body   any
+		status int
+		want   int // presences returned
+	}{
+		{"duplicates", map[string]any{"ids": []string{users[1].ID, users[1].ID, strings.ToUpper(users[1].ID)}}, 200, 1},
+		{"other tenant's id left out", map[string]any{"ids": []string{users[1].ID, e.enabledUsers(1)[0].ID}}, 200, 1},
+		{"deactivated left out", map[string]any{"ids": []string{users[1].ID, e.disabledUser(0).ID}}, 200, 1},
+		{"650 unknown ids", map[string]any{"ids": guids(650)}, 200, 0},
+		{"651 ids", map[string]any{"ids": guids(651)}, 400, 0},
+		{"no ids", map[string]any{"ids": []string{}}, 400, 0},
+		{"null ids", map[string]any{"ids": nil}, 400, 0},
+		{"non-GUID", map[string]any{"ids": []string{users[1].UserPrincipalName}}, 400, 0},
+		{"numbers", map[string]any{"ids": []int{1, 2}}, 400, 0},
+		{"not an object", []string{users[1].ID}, 400, 0},
+		{"body over 64 KiB", map[string]any{"ids": []string{users[1].ID}, "pad": strings.Repeat("x", 70<<10)}, 413, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(http.MethodPost, "/v1.0/communications/getPresencesByUserId", tok, tc.body)
+			if tc.status != 200 {
+				assertGraphError(t, r, tc.status, "")
+				return
+			}
+			var got struct {
+				Value []map[string]any `json:"value"`
+			}
+			if err := json.Unmarshal(r.Body, &got); err != nil || r.Status != 200 || len(got.Value) != tc.want {
+				t.Fatalf("%d: %d presences, want %d: %.300s", r.Status, len(got.Value), tc.want, r.Body)
+			}
+		})
+	}
+}
+
+func TestHostileAdminAPI(t *testing.T) {
+	e := newEnv(t)
+	admin := e.withRole(0, proxy.RoleAdmin)
+	atok := e.token(0, "chat-web", admin)
+	victim := e.victim(0)
+	vtok := e.token(0, "chat-web", victim)
+	tests := []struct {
+		name, who string
+		status    int
+	}{
+		{"other tenant's UPN", e.enabledUsers(1)[0].UserPrincipalName, 404},
+		{"other tenant's id", e.enabledUsers(1)[0].ID, 404},
+		{"double-encoded at", "x%2540contoso.example", 400},
+		{"NUL", "x%00@contoso.example", 400},
+		{"odd casing of the victim's UPN", strings.ToUpper(victim.UserPrincipalName[:1]) + strings.ToUpper(victim.UserPrincipalName[1:3]) + victim.UserPrincipalName[3:], 200},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(http.MethodPost, "/admin/v1/users/"+tc.who+"/logout", atok, nil)
+			if tc.status != 200 {
+				assertGraphError(t, r, tc.status, "")
+				return
+			}
+			if r.Status != 200 {
+				t.Fatalf("%d %s", r.Status, r.Body)
+			}
+			if got := e.get("/v1.0/me", vtok); got.Status != http.StatusUnauthorized {
+				t.Errorf("the victim's token still works after a logout by odd-cased UPN: %d", got.Status)
+			}
+		})
+	}
+}
+
+// hostileReports is a usage store answer whose text columns hold spreadsheet formulas.
+type hostileReports struct{}
+
+func (hostileReports) Requests(_ context.Context, _ string, p usage.Params) (usage.Report[usage.RequestRow], error) {
+	n := int64(7)
+	return usage.Report[usage.RequestRow]{From: p.From.Format("2006-01-02"), To: p.To.Format("2006-01-02"), GroupBy: p.GroupBy, K: 5,
+		Rows: []usage.RequestRow{{Time: "2025-01-01T00:00:00Z", ClientApp: `=HYPERLINK("https://evil.example","x")`,
+			Operation: "+SUM(1,2)", StatusClass: "-2+3", Cache: "@cmd", Requests: 7}}, Total: &n}, nil
+}
+
+func (hostileReports) Latency(_ context.Context, _ string, p usage.Params) (usage.Report[usage.LatencyRow], error) {
+	return usage.Report[usage.LatencyRow]{GroupBy: p.GroupBy, Rows: []usage.LatencyRow{{Time: "\t=1", ClientApp: "-x"}}}, nil
+}
+
+func (hostileReports) Cache(context.Context, string, usage.Params) (usage.Report[usage.CacheRow], error) {
+	return usage.Report[usage.CacheRow]{}, nil
+}
+
+func (hostileReports) ActiveUsers(context.Context, string, usage.Params) (usage.Report[usage.UsersRow], error) {
+	return usage.Report[usage.UsersRow]{}, nil
+}
+
+func TestHostileUsageAPI(t *testing.T) {
+	e := newEnv(t, func(c *proxy.Config) { c.UsageReports = hostileReports{} })
+	tok := e.token(0, "chat-web", e.withRole(0, proxy.RoleAnalyst))
+	t.Run("csv cells are neutralised", func(t *testing.T) {
+		r := e.get("/usage/v1/requests?format=csv&group_by=client_app,operation,status_class,cache", tok)
+		if r.Status != 200 {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		lines := strings.Split(strings.TrimSpace(string(r.Body)), "\n")
+		want := `2025-01-01T00:00:00Z,"'=HYPERLINK(""https://evil.example"",""x"")","'+SUM(1,2)",'-2+3,'@cmd,7`
+		if len(lines) != 2 || lines[1] != want {
+			t.Fatalf("csv %q", r.Body)
+		}
+		r = e.get("/usage/v1/latency?group_by=client_app", tok, "Accept", "text/csv")
+		if !strings.Contains(string(r.Body), "\n'\t=1,'-x,") {
+			t.Errorf("latency csv %q", r.Body)
+		}
+		// JSON is data, not a spreadsheet: values stay as they are.
+		if r := e.get("/usage/v1/requests?group_by=client_app", tok); !strings.Contains(string(r.Body), `"client_app":"=HYPERLINK`) {
+			t.Errorf("json %s", r.Body)
+		}
+	})
+	for _, q := range []string{"from=2025-01-02&to=2025-01-01", "from=2000-01-01&to=2025-01-01", "granularity=minute",
+		"granularity=HOUR", "format=CSV", "group_by=,", "group_by=client_app,client_app", "from=2025-02-30", "to=" + strings.Repeat("9", 100)} {
+		t.Run(q, func(t *testing.T) {
+			assertGraphError(t, e.get("/usage/v1/requests?"+q, tok), 400, "BadRequest")
+		})
+	}
+}
