@@ -632,3 +632,35 @@ func TestHostileUsageAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileDashboardAssets: the dashboard's files are served, anything else under
+// /usage/assets is a 404 in Graph's envelope with no-store.
+func TestHostileDashboardAssets(t *testing.T) {
+	e := newEnv(t, func(c *proxy.Config) { c.UsageReports = hostileReports{} })
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/usage/assets/app.js", 200},
+		{"/usage/assets/style.css", 200},
+		{"/usage/assets/nonexistent.js", 404},
+		{"/usage/assets/", 404},
+		{"/usage/assets/vendor", 404},
+		{"/usage/assets/vendor/", 404},
+		{"/usage/assets/index.html", 404},
+		{"/usage/assets/../../go.mod", 404},
+		{"/usage/assets/%2e%2e/%2e%2e/go.mod", 404},
+		{"/usage/assets/app.js%00", 404},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			r := e.get(tc.path, "")
+			if tc.status == 200 {
+				if r.Status != 200 || len(r.Body) == 0 {
+					t.Fatalf("%d %.200s", r.Status, r.Body)
+				}
+				return
+			}
+			assertGraphError(t, r, tc.status, "BadRequest")
+		})
+	}
+}

@@ -65,7 +65,7 @@ func (s *Server) routes() *gin.Engine {
 	if s.cfg.UsageReports != nil {
 		page := gin.WrapH(dashboard.Handler("/usage/"))
 		e.GET("/usage/", page)
-		e.GET("/usage/assets/*file", page)
+		e.GET("/usage/assets/*file", dashboardAsset(page, dashboard.Assets()))
 		e.GET("/usage", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/usage/") })
 	}
 
