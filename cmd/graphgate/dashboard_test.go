@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -35,25 +34,12 @@ func TestDemoDashboard(t *testing.T) {
 		t.Fatal("a token in a URL")
 	}
 	waitReady(t, intro.GatewayURL)
-	form := url.Values{"grant_type": {"password"}, "client_id": {intro.ClientID}, "scope": {intro.Scope},
-		"username": {analyst}, "password": {password}}
-	resp, err := insecure.PostForm(intro.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if tok.AccessToken == "" {
-		t.Fatalf("no analyst token from the password grant: %d", resp.StatusCode)
-	}
+	tok := passwordToken(t, intro, analyst, password)
 	// The demo seeds its traffic in the background: wait until the API releases rows.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		req, _ := http.NewRequest(http.MethodGet, intro.GatewayURL+"/usage/v1/requests?group_by=client_app", nil)
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Authorization", "Bearer "+tok)
 		status, body := getJSON(t, http.DefaultClient, req)
 		rows, _ := body["rows"].([]any)
 		if status == http.StatusOK && len(rows) > 0 {
@@ -64,7 +50,7 @@ func TestDemoDashboard(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	res := browsertest.Open(t, intro.GatewayURL+"/usage/", tok.AccessToken)
+	res := browsertest.Open(t, intro.GatewayURL+"/usage/", tok)
 	for _, c := range res.Charts {
 		if c.Ready != "true" || c.Points == 0 {
 			t.Errorf("chart %s not drawn: %+v", c.ID, c)

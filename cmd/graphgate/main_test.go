@@ -96,6 +96,35 @@ func getJSON(t *testing.T, c *http.Client, req *http.Request) (int, map[string]a
 	return resp.StatusCode, m
 }
 
+// passwordToken gets an access token for a demo user with the password grant, as the
+// demo's printed curl does.
+func passwordToken(t *testing.T, intro demoIntro, username, password string) string {
+	t.Helper()
+	form := url.Values{"grant_type": {"password"}, "client_id": {intro.ClientID}, "scope": {intro.Scope},
+		"username": {username}, "password": {password}}
+	resp, err := insecure.PostForm(intro.TokenURL, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	if tok.AccessToken == "" {
+		t.Fatalf("no token from the password grant: %d", resp.StatusCode)
+	}
+	return tok.AccessToken
+}
+
+// getAuthorized GETs a URL with a bearer token and decodes the JSON answer.
+func getAuthorized(t *testing.T, u, token string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, u, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	return getJSON(t, http.DefaultClient, req)
+}
+
 func waitReady(t *testing.T, base string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -127,27 +156,12 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	waitReady(t, intro.GatewayURL)
 
-	form := url.Values{"grant_type": {"password"}, "client_id": {intro.ClientID}, "scope": {intro.Scope},
-		"username": {intro.Username}, "password": {intro.Password}}
-	resp, err := insecure.PostForm(intro.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	if tok.AccessToken == "" {
-		t.Fatalf("no token from the password grant: %d", resp.StatusCode)
-	}
-	req, _ := http.NewRequest(http.MethodGet, intro.GatewayURL+"/v1.0/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	status, me := getJSON(t, http.DefaultClient, req)
+	token := passwordToken(t, intro, intro.Username, intro.Password)
+	status, me := getAuthorized(t, intro.GatewayURL+"/v1.0/me", token)
 	if status != http.StatusOK || me["userPrincipalName"] != intro.Username {
 		t.Fatalf("/me: %d %v", status, me)
 	}
-	if strings.Contains(s.stderr.String(), intro.Username) || strings.Contains(s.stderr.String(), tok.AccessToken) {
+	if strings.Contains(s.stderr.String(), intro.Username) || strings.Contains(s.stderr.String(), token) {
 		t.Error("the logs hold the user's UPN or token")
 	}
 }

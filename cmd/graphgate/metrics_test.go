@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -24,20 +23,8 @@ func TestDemoServesMetricsOnItsOwnListener(t *testing.T) {
 		}
 	}
 	waitReady(t, intro.GatewayURL)
-	form := url.Values{"grant_type": {"password"}, "client_id": {intro.ClientID}, "scope": {intro.Scope},
-		"username": {intro.Username}, "password": {intro.Password}}
-	resp, err := insecure.PostForm(intro.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	req, _ := http.NewRequest(http.MethodGet, intro.GatewayURL+"/v1.0/me", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	if status, _ := getJSON(t, http.DefaultClient, req); status != http.StatusOK {
+	token := passwordToken(t, intro, intro.Username, intro.Password)
+	if status, _ := getAuthorized(t, intro.GatewayURL+"/v1.0/me", token); status != http.StatusOK {
 		t.Fatalf("/me: %d", status)
 	}
 
@@ -55,7 +42,7 @@ func TestDemoServesMetricsOnItsOwnListener(t *testing.T) {
 	if strings.Contains(body, intro.Username) || strings.Contains(body, intro.TenantID) {
 		t.Error("metrics hold the user's UPN or the tenant id")
 	}
-	resp, err = http.Get(intro.GatewayURL + "/metrics")
+	resp, err := http.Get(intro.GatewayURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
