@@ -47,7 +47,7 @@ func installJSClient(t *testing.T) string {
 			skipOrFail(t, tool+" is not installed: the JavaScript Graph client test needs Node.js 20+ and npm")
 		}
 	}
-	npmOnce.Do(func() { npmDir, npmErr, npmHard = npmCI() })
+	npmOnce.Do(func() { npmDir, npmErr, npmHard = npmCI(jsClientDir, "graphgate-jsclient-") })
 	if npmHard {
 		t.Fatal(npmErr)
 	}
@@ -64,19 +64,21 @@ func installJSClient(t *testing.T) string {
 	return npmDir
 }
 
-// npmCI installs the locked packages and returns the directory, or a reason why not and
-// whether that reason is a real failure (the registry answered) rather than being offline.
-func npmCI() (dir, reason string, hard bool) {
-	lock, err := os.ReadFile(filepath.Join(jsClientDir, "package-lock.json"))
+// npmCI installs the packages locked in src into a directory under the system temp
+// directory named prefix + the hash of package.json and the lockfile, and returns that
+// directory, or a reason why not and whether that reason is a real failure (the registry
+// answered) rather than being offline.
+func npmCI(src, prefix string) (dir, reason string, hard bool) {
+	lock, err := os.ReadFile(filepath.Join(src, "package-lock.json"))
 	if err != nil {
 		return "", "reading the lockfile: " + err.Error(), true
 	}
-	pkg, err := os.ReadFile(filepath.Join(jsClientDir, "package.json"))
+	pkg, err := os.ReadFile(filepath.Join(src, "package.json"))
 	if err != nil {
 		return "", "reading package.json: " + err.Error(), true
 	}
 	sum := sha256.Sum256(append(append([]byte{}, pkg...), lock...))
-	dir = filepath.Join(os.TempDir(), "graphgate-jsclient-"+hex.EncodeToString(sum[:8]))
+	dir = filepath.Join(os.TempDir(), prefix+hex.EncodeToString(sum[:8]))
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", ".graphgate-installed")); err == nil {
 		return dir, "", false
 	}

@@ -59,9 +59,11 @@ func parseQuery(c *gin.Context, allowed []string) (odataQuery, error) {
 		q.raw[key] = vs[0]
 	}
 	if v, ok := q.raw["select"]; ok {
+		v, unserved := splitUnserved(v)
 		if q.Select, err = policy.ParseSelect(v); err != nil {
 			return q, errBadRequest(err.Error())
 		}
+		noteWithheld(c, unserved)
 	}
 	q.Search, q.Filter, q.OrderBy, q.SkipToken = q.raw["search"], q.raw["filter"], q.raw["orderby"], q.raw["skiptoken"]
 	if v, ok := q.raw["top"]; ok {

@@ -1,0 +1,175 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/graphgate/graphgate/proxy/usage/dashboard/browsertest"
+)
+
+// mgtDir is where testdata/mgt lives: package.json and package-lock.json (which pin
+// Microsoft Graph Toolkit and esbuild), page.js (the page's script) and index.html.
+const mgtDir = "testdata/mgt"
+
+var (
+	mgtOnce sync.Once
+	mgtNPM  string // the install directory
+	mgtErr  string // why the toolkit could not be installed, "" when it was
+	mgtHard bool   // npm reached its registry but the install failed: always a failure
+)
+
+// requireChromium returns the Chromium binary, skipping t when there is none unless
+// GRAPHGATE_REQUIRE_CHROMIUM is set, in which case it fails.
+func requireChromium(t *testing.T) string {
+	t.Helper()
+	bin := browsertest.ChromiumPath()
+	if bin == "" && os.Getenv("GRAPHGATE_REQUIRE_CHROMIUM") != "" {
+		t.Fatal("GRAPHGATE_REQUIRE_CHROMIUM is set but no Chromium was found")
+	}
+	if bin == "" {
+		t.Skip("headless Chromium not installed (apt-get install -y chromium, or set GRAPHGATE_CHROMIUM); the Graph Toolkit test needs it")
+	}
+	return bin
+}
+
+// bundleMGT installs the locked toolkit (npm ci into a temp directory keyed by the
+// lockfile, reused across runs), bundles page.js with esbuild into one ES module there,
+// and returns the bundle. It skips (or fails, see skipOrFail) without Node.js or npm.
+func bundleMGT(t *testing.T) []byte {
+	t.Helper()
+	for _, tool := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			skipOrFail(t, tool+" is not installed: the Graph Toolkit test needs Node.js 20+ and npm")
+		}
+	}
+	mgtOnce.Do(func() { mgtNPM, mgtErr, mgtHard = npmCI(mgtDir, "graphgate-mgt-") })
+	if mgtHard {
+		t.Fatal(mgtErr)
+	}
+	if mgtErr != "" {
+		skipOrFail(t, mgtErr)
+	}
+	src, err := os.ReadFile(filepath.Join(mgtDir, "page.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mgtNPM, "page.js"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "mgt.js")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", filepath.Join("node_modules", "esbuild", "bin", "esbuild"), "page.js",
+		"--bundle", "--format=esm", "--target=es2022", "--minify", "--ignore-annotations", "--log-level=warning", "--outfile="+out)
+	cmd.Dir = mgtNPM
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("esbuild: %v\n%s", err, msg)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// seenRequest is one request the gateway answered, as the browser made it.
+type seenRequest struct {
+	Method, Path string
+	Status       int
+	Items        []seenItem // the items of a $batch, in answer order
+}
+
+// seenItem is one answered item of a $batch.
+type seenItem struct {
+	URL, Code string
+	Status    int
+}
+
+// recorder wraps the gateway's handler and keeps every request's path and status, and
+// for a $batch each item's URL, status and error code.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	isBatch := req.Method == http.MethodPost && strings.HasSuffix(strings.ToLower(req.URL.Path), "/$batch")
+	var urls map[string]string
+	if isBatch {
+		body, _ := io.ReadAll(req.Body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		var in struct {
+			Requests []struct{ ID, URL string } `json:"requests"`
+		}
+		_ = json.Unmarshal(body, &in)
+		urls = map[string]string{}
+		for _, it := range in.Requests {
+			urls[it.ID] = it.URL
+		}
+	}
+	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK, keep: isBatch}
+	r.next.ServeHTTP(cw, req)
+	s := seenRequest{Method: req.Method, Path: req.URL.Path, Status: cw.status}
+	if isBatch {
+		var out struct {
+			Responses []struct {
+				ID     string `json:"id"`
+				Status int    `json:"status"`
+				Body   struct {
+					Error struct{ Code string } `json:"error"`
+				} `json:"body"`
+			} `json:"responses"`
+		}
+		_ = json.Unmarshal(cw.body.Bytes(), &out)
+		for _, it := range out.Responses {
+			s.Items = append(s.Items, seenItem{URL: urls[it.ID], Status: it.Status, Code: it.Body.Error.Code})
+		}
+	}
+	r.mu.Lock()
+	r.seen = append(r.seen, s)
+	r.mu.Unlock()
+}
+
+func (r *recorder) requests() []seenRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]seenRequest(nil), r.seen...)
+}
+
+// captureWriter records the status and, when keep is set, the body.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	keep   bool
+	body   bytes.Buffer
+}
+
+func (w *captureWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *captureWriter) Write(b []byte) (int, error) {
+	if w.keep {
+		w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush lets streaming responses through the wrapper.
+func (w *captureWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,263 @@
+package proxy_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy"
+	"github.com/graphgate/graphgate/proxy/usage/dashboard/browsertest"
+)
+
+// TestGraphToolkitThroughGateway loads Microsoft Graph Toolkit's web components,
+// unmodified, in headless Chromium from a page on another origin, with the toolkit's
+// ProxyProvider pointed at the gateway (over TLS, CORS allowed for the page's origin) and a
+// chat-web token. It waits until <mgt-person person-query="me" show-presence> and
+// <mgt-person user-id="…"> show the users' display names, and asserts that the gateway
+// answered every request of the toolkit (its $batch with photos, /beta presence) without
+// an error other than Graph's 404 ImageNotFound for a user without a photo, and that the
+// browser logged no errors.
+func TestGraphToolkitThroughGateway(t *testing.T) {
+	chromium := requireChromium(t)
+	bundle := bundleMGT(t)
+
+	page := httptest.NewUnstartedServer(nil)
+	origin := "https://" + page.Listener.Addr().String()
+	e := newEnv(t, func(c *proxy.Config) { c.CORSOrigins = []string{origin} })
+	rec := &recorder{next: e.srv.Handler()}
+	gw := httptest.NewTLSServer(rec)
+	t.Cleanup(gw.Close)
+
+	me := noPhotoUser(t, e) // the toolkit gets 404 ImageNotFound and draws initials
+	colleague := photoUser(t, e, me)
+	meName, colName := displayName(t, e, me.ID), displayName(t, e, colleague.ID)
+	index, err := os.ReadFile(filepath.Join(mgtDir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := json.Marshal(map[string]string{"gateway": gw.URL, "token": e.token(0, "chat-web", me), "colleagueId": colleague.ID})
+	page.Config.Handler = pageHandler(index, bundle, cfg)
+	page.StartTLS()
+	t.Cleanup(page.Close)
+
+	res, err := runToolkitPage(t, chromium, page.URL+"/", meName, colName)
+	if err != nil {
+		for _, s := range rec.requests() {
+			t.Logf("gateway: %s %s -> %d %+v", s.Method, s.Path, s.Status, s.Items)
+		}
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", res.screenshot)
+	for _, c := range res.console {
+		t.Errorf("browser console: %s", c)
+	}
+	checkToolkitRequests(t, rec.requests(), strings.ToLower(colleague.ID))
+	if !res.presence {
+		t.Errorf("the person-query=me card shows no presence badge; shadow DOM text %q", res.meText)
+	}
+}
+
+// noPhotoUser returns an enabled user without a photo.
+func noPhotoUser(t *testing.T, e *env) emulator.UserInfo {
+	t.Helper()
+	for _, u := range e.enabledUsers(0) {
+		if full, ok := e.emu.User(e.tenant(0).ID, u.ID); ok && !full.HasPhoto {
+			return u
+		}
+	}
+	t.Fatal("no enabled user without a photo in the fixture")
+	return emulator.UserInfo{}
+}
+
+// displayName is the fixture's display name of a user.
+func displayName(t *testing.T, e *env, id string) string {
+	t.Helper()
+	u, ok := e.emu.User(e.tenant(0).ID, id)
+	if !ok || u.DisplayName == "" {
+		t.Fatalf("fixture user without a display name")
+	}
+	return u.DisplayName
+}
+
+// pageHandler serves the test page, the toolkit bundle and the page's configuration.
+func pageHandler(index, bundle, cfg []byte) http.Handler {
+	mux := http.NewServeMux()
+	serve := func(path, ctype string, b []byte) {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Cache-Control", "no-store")
+			_, _ = w.Write(b)
+		})
+	}
+	serve("/{$}", "text/html; charset=utf-8", index)
+	serve("/mgt.js", "text/javascript; charset=utf-8", bundle)
+	serve("/config.json", "application/json", cfg)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	return mux
+}
+
+// checkToolkitRequests asserts that the toolkit's requests reached the gateway and were
+// answered without errors (but 404 ImageNotFound for the caller's missing photo): the colleague's
+// profile and photo in a $batch, and the caller's presence (mgt 4.6 asks /v1.0, older
+// releases /beta; the gateway serves both).
+func checkToolkitRequests(t *testing.T, seen []seenRequest, colleagueID string) {
+	t.Helper()
+	var colleague, colleaguePhoto, presence, meNoPhoto bool
+	for _, s := range seen {
+		t.Logf("%s %s -> %d", s.Method, s.Path, s.Status)
+		lp := strings.ToLower(s.Path)
+		if strings.HasSuffix(lp, "/me/presence") && s.Method == http.MethodGet && s.Status == http.StatusOK {
+			presence = true
+		}
+		if s.Status >= 400 {
+			t.Errorf("%s %s: gateway answered %d", s.Method, s.Path, s.Status)
+		}
+		for _, it := range s.Items {
+			t.Logf("  batch item %s -> %d %s", it.URL, it.Status, it.Code)
+			if it.Status == 404 && it.Code == "ImageNotFound" && strings.HasPrefix(strings.ToLower(it.URL), "/me/photo") {
+				meNoPhoto = true
+			} else if it.Status >= 400 {
+				t.Errorf("batch item %s: %d %s", it.URL, it.Status, it.Code)
+			}
+			if it.Status != http.StatusOK {
+				continue
+			}
+			switch u := strings.ToLower(it.URL); {
+			case strings.HasPrefix(u, "/users/"+colleagueID+"/photo/$value"):
+				colleaguePhoto = true
+			case strings.HasPrefix(u, "/users/"+colleagueID+"?"):
+				colleague = true
+			case strings.Contains(u, "presence"):
+				presence = true
+			}
+		}
+	}
+	if !colleague || !colleaguePhoto {
+		t.Errorf("$batch answered the colleague's profile %t and photo %t, want both", colleague, colleaguePhoto)
+	}
+	if !presence {
+		t.Error("the toolkit's presence request was not answered")
+	}
+	if !meNoPhoto {
+		t.Error("the caller has no photo, but no $batch item answered /me/photo with 404 ImageNotFound")
+	}
+}
+
+// toolkitPage is what the browser showed.
+type toolkitPage struct {
+	meText, colleagueText string
+	presence              bool
+	console               []string
+	screenshot            string
+}
+
+// personState reads both cards' shadow DOM.
+const personState = `(function () {
+	function text(id) {
+		var el = document.getElementById(id);
+		return el && el.shadowRoot ? el.shadowRoot.textContent.replace(/\s+/g, ' ').trim() : '';
+	}
+	var me = document.getElementById('me');
+	return {
+		me: text('me'),
+		colleague: text('colleague'),
+		presence: !!(me && me.shadowRoot && me.shadowRoot.querySelector('[class*="presence"]'))
+	};
+})()`
+
+type personStateResult struct {
+	Me        string `json:"me"`
+	Colleague string `json:"colleague"`
+	Presence  bool   `json:"presence"`
+}
+
+// runToolkitPage opens pageURL in headless Chromium (trusting the test's self-signed
+// certificates), waits until both cards show the expected names and the network is
+// quiet, and saves a screenshot.
+func runToolkitPage(t *testing.T, bin, pageURL, meName, colName string) (toolkitPage, error) {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("ignore-certificate-errors", true), // the test servers' self-signed certificates
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(900, 500),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	var mu sync.Mutex
+	var console []string
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				mu.Lock()
+				console = append(console, fmt.Sprintf("%s (%s:%d)", m.String(), m.URL, m.Line+1))
+				mu.Unlock()
+			}
+		}
+	}()
+
+	names, _ := json.Marshal([]string{meName, colName})
+	rendered := fmt.Sprintf(`(function (n) { var s = %s; return s.me.indexOf(n[0]) >= 0 && s.colleague.indexOf(n[1]) >= 0 && s.presence; })(%s)`, personState, names)
+	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer tcancel()
+	if err := chromedp.Do(tctx, chromedp.Navigate(pageURL)); err != nil {
+		return toolkitPage{}, fmt.Errorf("open the page: %w", err)
+	}
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](rendered, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		st, _ := chromedp.Run(ctx, chromedp.Evaluate[personStateResult](personState))
+		mu.Lock()
+		defer mu.Unlock()
+		return toolkitPage{}, fmt.Errorf("the toolkit did not render both people (%+v, console %q): %w", st, console, err)
+	}
+	// Photos load after the names; let them arrive before the screenshot.
+	time.Sleep(500 * time.Millisecond)
+	st, err := chromedp.Run(tctx, chromedp.Evaluate[personStateResult](personState))
+	if err != nil {
+		return toolkitPage{}, fmt.Errorf("read the cards: %w", err)
+	}
+	res := toolkitPage{meText: st.Me, colleagueText: st.Colleague, presence: st.Presence}
+	if res.screenshot, err = saveScreenshot(ctx, t.Name()); err != nil {
+		t.Errorf("screenshot: %v", err)
+	}
+	mu.Lock()
+	res.console = append([]string(nil), console...)
+	mu.Unlock()
+	return res, nil
+}
+
+// saveScreenshot writes a PNG of the page into browsertest.ArtifactDir.
+func saveScreenshot(ctx context.Context, name string) (string, error) {
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return "", err
+	}
+	dir := browsertest.ArtifactDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "graphgate-mgt-"+strings.NewReplacer("/", "_", " ", "_").Replace(name)+".png")
+	return path, os.WriteFile(path, png, 0o644)
+}
