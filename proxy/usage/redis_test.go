@@ -54,8 +54,11 @@ func TestRedisDistinctAcrossInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(est) != 1 || est[0].Users != 50 {
-		t.Fatalf("estimates %+v, want 50 distinct users across both instances", est)
+	// 50 distinct users, 10 of them seen by both instances (60 observations). HyperLogLog
+	// is an estimate (Redis: ~0.8 % standard error, hash-dependent under a random daily
+	// key), so allow a small error, but not the double count of the overlap.
+	if len(est) != 1 || est[0].Users < 48 || est[0].Users > 52 {
+		t.Fatalf("estimates %+v, want about 50 distinct users across both instances", est)
 	}
 	keys, _ := rdb.Keys(ctx, prefix+"*").Result()
 	for _, k := range keys {
