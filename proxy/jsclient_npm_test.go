@@ -30,38 +30,47 @@ func skipOrFail(t *testing.T, reason string) {
 	t.Skip(reason)
 }
 
-var (
-	npmOnce sync.Once
-	npmDir  string
-	npmErr  string // why the client could not be installed, "" when it was
-	npmHard bool   // npm reached its registry but the install failed: always a failure
-)
+// npmPackages is one locked set of npm packages under testdata, installed at most once
+// per test run (and reused across runs, see npmCI).
+type npmPackages struct {
+	src, prefix string // the testdata directory; the install directory's name prefix
+	once        sync.Once
+	dir         string // the install directory
+	err         string // why the packages could not be installed, "" when they were
+	hard        bool   // npm reached its registry but the install failed: always a failure
+}
 
-// installJSClient copies testdata/jsclient into a directory under the system temp
-// directory keyed by the lockfile's hash and runs `npm ci` there once; later runs (and
-// later tests of this run) reuse it. client.mjs is copied afresh every time.
-func installJSClient(t *testing.T) string {
+// jsClient is the official JavaScript Graph client, with client.mjs.
+var jsClient = &npmPackages{src: jsClientDir, prefix: "graphgate-jsclient-"}
+
+// install makes sure node and npm exist, runs npm ci once, copies files from the
+// testdata directory into the install directory afresh and returns that directory. It
+// skips (or fails, see skipOrFail) without Node.js, npm or the registry; what names the
+// test for those messages.
+func (n *npmPackages) install(t *testing.T, what string, files ...string) string {
 	t.Helper()
 	for _, tool := range []string{"node", "npm"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFail(t, tool+" is not installed: the JavaScript Graph client test needs Node.js 20+ and npm")
+			skipOrFail(t, tool+" is not installed: the "+what+" test needs Node.js 20+ and npm")
 		}
 	}
-	npmOnce.Do(func() { npmDir, npmErr, npmHard = npmCI(jsClientDir, "graphgate-jsclient-") })
-	if npmHard {
-		t.Fatal(npmErr)
+	n.once.Do(func() { n.dir, n.err, n.hard = npmCI(n.src, n.prefix) })
+	if n.hard {
+		t.Fatal(n.err)
 	}
-	if npmErr != "" {
-		skipOrFail(t, npmErr)
+	if n.err != "" {
+		skipOrFail(t, n.err)
 	}
-	src, err := os.ReadFile(filepath.Join(jsClientDir, "client.mjs"))
-	if err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(n.src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(n.dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(npmDir, "client.mjs"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return npmDir
+	return n.dir
 }
 
 // npmCI installs the packages locked in src into a directory under the system temp

@@ -155,7 +155,7 @@ func photoHash(t *testing.T, e *env, tok, path string) string {
 // dependsOn and BatchResponseContent, beta presence and getPresencesByUserId, and errors as
 // GraphError; and it checks that no field outside chat-web's policy reaches the client.
 func TestJavaScriptGraphClientThroughGateway(t *testing.T) {
-	dir := installJSClient(t)
+	dir := jsClient.install(t, "JavaScript Graph client", "client.mjs")
 	e := newEnv(t)
 	me := e.enabledUsers(0)[0]
 	colleague := e.enabledUsers(0)[3]

@@ -13,65 +13,27 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/graphgate/graphgate/proxy/usage/dashboard/browsertest"
 )
 
 // mgtDir is where testdata/mgt lives: package.json and package-lock.json (which pin
 // Microsoft Graph Toolkit and esbuild), page.js (the page's script) and index.html.
 const mgtDir = "testdata/mgt"
 
-var (
-	mgtOnce sync.Once
-	mgtNPM  string // the install directory
-	mgtErr  string // why the toolkit could not be installed, "" when it was
-	mgtHard bool   // npm reached its registry but the install failed: always a failure
-)
-
-// requireChromium returns the Chromium binary, skipping t when there is none unless
-// GRAPHGATE_REQUIRE_CHROMIUM is set, in which case it fails.
-func requireChromium(t *testing.T) string {
-	t.Helper()
-	bin := browsertest.ChromiumPath()
-	if bin == "" && os.Getenv("GRAPHGATE_REQUIRE_CHROMIUM") != "" {
-		t.Fatal("GRAPHGATE_REQUIRE_CHROMIUM is set but no Chromium was found")
-	}
-	if bin == "" {
-		t.Skip("headless Chromium not installed (apt-get install -y chromium, or set GRAPHGATE_CHROMIUM); the Graph Toolkit test needs it")
-	}
-	return bin
-}
+// mgt is Microsoft Graph Toolkit and esbuild, with the page's script.
+var mgt = &npmPackages{src: mgtDir, prefix: "graphgate-mgt-"}
 
 // bundleMGT installs the locked toolkit (npm ci into a temp directory keyed by the
 // lockfile, reused across runs), bundles page.js with esbuild into one ES module there,
 // and returns the bundle. It skips (or fails, see skipOrFail) without Node.js or npm.
 func bundleMGT(t *testing.T) []byte {
 	t.Helper()
-	for _, tool := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			skipOrFail(t, tool+" is not installed: the Graph Toolkit test needs Node.js 20+ and npm")
-		}
-	}
-	mgtOnce.Do(func() { mgtNPM, mgtErr, mgtHard = npmCI(mgtDir, "graphgate-mgt-") })
-	if mgtHard {
-		t.Fatal(mgtErr)
-	}
-	if mgtErr != "" {
-		skipOrFail(t, mgtErr)
-	}
-	src, err := os.ReadFile(filepath.Join(mgtDir, "page.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(mgtNPM, "page.js"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := mgt.install(t, "Graph Toolkit", "page.js")
 	out := filepath.Join(t.TempDir(), "mgt.js")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", filepath.Join("node_modules", "esbuild", "bin", "esbuild"), "page.js",
 		"--bundle", "--format=esm", "--target=es2022", "--minify", "--ignore-annotations", "--log-level=warning", "--outfile="+out)
-	cmd.Dir = mgtNPM
+	cmd.Dir = dir
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("esbuild: %v\n%s", err, msg)
 	}

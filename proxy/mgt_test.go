@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ import (
 // an error other than Graph's 404 ImageNotFound for a user without a photo, and that the
 // browser logged no errors.
 func TestGraphToolkitThroughGateway(t *testing.T) {
-	chromium := requireChromium(t)
+	browsertest.RequireChromium(t) // skip before the npm install when there is no browser
 	bundle := bundleMGT(t)
 
 	page := httptest.NewUnstartedServer(nil)
@@ -51,7 +50,7 @@ func TestGraphToolkitThroughGateway(t *testing.T) {
 	page.StartTLS()
 	t.Cleanup(page.Close)
 
-	res, err := runToolkitPage(t, chromium, page.URL+"/", meName, colName)
+	res, err := runToolkitPage(t, page.URL+"/", meName, colName)
 	if err != nil {
 		for _, s := range rec.requests() {
 			t.Logf("gateway: %s %s -> %d %+v", s.Method, s.Path, s.Status, s.Items)
@@ -185,39 +184,11 @@ type personStateResult struct {
 // runToolkitPage opens pageURL in headless Chromium (trusting the test's self-signed
 // certificates), waits until both cards show the expected names and the network is
 // quiet, and saves a screenshot.
-func runToolkitPage(t *testing.T, bin, pageURL, meName, colName string) (toolkitPage, error) {
+func runToolkitPage(t *testing.T, pageURL, meName, colName string) (toolkitPage, error) {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("ignore-certificate-errors", true), // the test servers' self-signed certificates
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(900, 500),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	var mu sync.Mutex
-	var console []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				console = append(console, fmt.Sprintf("%s (%s:%d)", m.String(), m.URL, m.Line+1))
-				mu.Unlock()
-			}
-		}
-	}()
+	// The test servers' certificates are self-signed.
+	browser := browsertest.Start(t, 900, 500, chromedp.Flag("ignore-certificate-errors", true))
+	ctx := browser.Ctx
 
 	names, _ := json.Marshal([]string{meName, colName})
 	rendered := fmt.Sprintf(`(function (n) { var s = %s; return s.me.indexOf(n[0]) >= 0 && s.colleague.indexOf(n[1]) >= 0 && s.presence; })(%s)`, personState, names)
@@ -228,9 +199,7 @@ func runToolkitPage(t *testing.T, bin, pageURL, meName, colName string) (toolkit
 	}
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](rendered, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 		st, _ := chromedp.Run(ctx, chromedp.Evaluate[personStateResult](personState))
-		mu.Lock()
-		defer mu.Unlock()
-		return toolkitPage{}, fmt.Errorf("the toolkit did not render both people (%+v, console %q): %w", st, console, err)
+		return toolkitPage{}, fmt.Errorf("the toolkit did not render both people (%+v, console %q): %w", st, browser.Console(), err)
 	}
 	// Photos load after the names; let them arrive before the screenshot.
 	time.Sleep(500 * time.Millisecond)
@@ -239,25 +208,9 @@ func runToolkitPage(t *testing.T, bin, pageURL, meName, colName string) (toolkit
 		return toolkitPage{}, fmt.Errorf("read the cards: %w", err)
 	}
 	res := toolkitPage{meText: st.Me, colleagueText: st.Colleague, presence: st.Presence}
-	if res.screenshot, err = saveScreenshot(ctx, t.Name()); err != nil {
+	if res.screenshot, err = browser.Screenshot("mgt", t.Name()); err != nil {
 		t.Errorf("screenshot: %v", err)
 	}
-	mu.Lock()
-	res.console = append([]string(nil), console...)
-	mu.Unlock()
+	res.console = browser.Console()
 	return res, nil
-}
-
-// saveScreenshot writes a PNG of the page into browsertest.ArtifactDir.
-func saveScreenshot(ctx context.Context, name string) (string, error) {
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		return "", err
-	}
-	dir := browsertest.ArtifactDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "graphgate-mgt-"+strings.NewReplacer("/", "_", " ", "_").Replace(name)+".png")
-	return path, os.WriteFile(path, png, 0o644)
 }

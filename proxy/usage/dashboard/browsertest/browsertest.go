@@ -9,13 +9,10 @@ package browsertest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,61 +65,18 @@ func ArtifactDir() string {
 // after the test, and returns what the page shows. It skips t when Chromium is missing.
 func Open(t *testing.T, pageURL, token string) Result {
 	t.Helper()
-	bin := ChromiumPath()
-	if bin == "" && os.Getenv("GRAPHGATE_REQUIRE_CHROMIUM") != "" {
-		t.Fatal("GRAPHGATE_REQUIRE_CHROMIUM is set but no Chromium was found")
-	}
-	if bin == "" {
-		t.Skip("headless Chromium not installed (apt-get install -y chromium, or set GRAPHGATE_CHROMIUM); .ci/run installs it")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1400),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	var mu sync.Mutex
-	var console []string
-	messages := chromedp.Console(ctx) // starts the browser and subscribes
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				mu.Lock()
-				console = append(console, fmt.Sprintf("%s (%s:%d)", m.String(), m.URL, m.Line+1))
-				mu.Unlock()
-			}
-		}
-	}()
-
-	res, err := drive(ctx, pageURL, token)
+	s := Start(t, 1280, 1400)
+	res, err := drive(s.Ctx, pageURL, token)
 	if err != nil {
-		mu.Lock()
-		t.Logf("console so far: %q", console)
-		mu.Unlock()
+		t.Logf("console so far: %q", s.Console())
 		t.Fatalf("browser: %v", err)
 	}
-	if res.Screenshot, err = screenshot(ctx, t.Name()); err != nil {
+	if res.Screenshot, err = s.Screenshot("dashboard", t.Name()); err != nil {
 		t.Errorf("screenshot: %v", err)
 	} else {
 		t.Logf("dashboard screenshot: %s", res.Screenshot)
 	}
-	// Let in-flight console events arrive before reading them.
-	time.Sleep(200 * time.Millisecond)
-	mu.Lock()
-	res.Console = append([]string(nil), console...)
-	mu.Unlock()
+	res.Console = s.Console()
 	return res
 }
 
@@ -180,24 +134,4 @@ func drive(ctx context.Context, pageURL, token string) (Result, error) {
 		return Result{}, fmt.Errorf("read page state: %w", err)
 	}
 	return Result{Charts: st.Charts, ErrorText: strings.TrimSpace(st.Error), Token: st.Token}, nil
-}
-
-func screenshot(ctx context.Context, name string) (string, error) {
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		return "", err
-	}
-	if len(png) == 0 {
-		return "", errors.New("empty screenshot")
-	}
-	dir := ArtifactDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	safe := strings.NewReplacer("/", "_", " ", "_").Replace(name)
-	path := filepath.Join(dir, "graphgate-dashboard-"+safe+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		return "", err
-	}
-	return path, nil
 }
