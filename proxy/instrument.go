@@ -5,28 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/proxy/metrics"
 )
-
-// observeRequests records every answered request in the operator metrics, labelled by
-// route template, status class and client-app policy name, never by path or caller.
-func observeRequests(m *metrics.Metrics, clientName func(appID string) string) gin.HandlerFunc {
-	if m == nil {
-		return func(c *gin.Context) { c.Next() }
-	}
-	return func(c *gin.Context) {
-		start := time.Now()
-		c.Next()
-		app := ""
-		if p, ok := principalOf(c); ok {
-			app = clientName(p.ClientAppID)
-		}
-		m.ObserveRequest(routeTemplate(c), c.Writer.Status(), app, time.Since(start))
-	}
-}
 
 // upstreamOutcome classifies an error of the graph package for the metrics.
 func upstreamOutcome(err error) string {

@@ -12,6 +12,8 @@ import (
 	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+
+	"github.com/graphgate/graphgate/proxy/usage"
 )
 
 // Context keys set by the middleware.
@@ -19,7 +21,6 @@ const (
 	ctxRequestID       = "graphgate.requestID"
 	ctxClientRequestID = "graphgate.clientRequestID"
 	ctxCacheOutcome    = "graphgate.cacheOutcome"
-	ctxRoute           = "graphgate.route"
 )
 
 // HeaderWithheld lists, on a response, the requested fields the caller's policy withheld.
@@ -66,9 +67,6 @@ func clientRequestID(c *gin.Context) string { return c.GetString(ctxClientReques
 // routeTemplate is the route a request matched, in Graph's notation ("GET /v1.0/users/{id}").
 // It is what logs and metrics use instead of the raw path, which can hold a UPN.
 func routeTemplate(c *gin.Context) string {
-	if r := c.GetString(ctxRoute); r != "" {
-		return r
-	}
 	key := routeKey{c.Request.Method, c.FullPath()}
 	if t, ok := routeTemplates.Load(key); ok {
 		return t.(string)
@@ -135,16 +133,13 @@ func (r accessRecord) attrs() []slog.Attr {
 	return a
 }
 
-// accessLog writes one accessRecord per request. Error causes are logged at debug level
-// by their type only where they may carry request data.
-func accessLog(log *slog.Logger, clientName func(appID string) string) gin.HandlerFunc {
+// observe measures each request once and hands what it learnt to the three observers:
+// the access log (one accessRecord), the operator metrics and, for authenticated
+// callers, the anonymised usage recorder. None of them sees the raw path.
+func (s *Server) observe() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		ctx := c.Request.Context()
-		if !log.Enabled(ctx, slog.LevelWarn) {
-			return
-		}
 		rec := accessRecord{
 			Route:        routeTemplate(c),
 			Status:       c.Writer.Status(),
@@ -152,22 +147,34 @@ func accessLog(log *slog.Logger, clientName func(appID string) string) gin.Handl
 			RequestID:    requestID(c),
 			CacheOutcome: c.GetString(ctxCacheOutcome),
 		}
-		if p, ok := principalOf(c); ok {
+		p, known := principalOf(c)
+		if known {
 			rec.Tenant = p.TenantID
-			rec.ClientApp = clientName(p.ClientAppID)
+			rec.ClientApp = s.clientName(p.ClientAppID)
 		}
-		level := slog.LevelInfo
-		if len(c.Errors) > 0 {
-			if ae, ok := c.Errors.Last().Err.(*apiError); ok {
-				rec.ErrorCode = ae.Code
-				if ae.Status >= 500 {
-					level = slog.LevelWarn
-				}
+		s.cfg.Metrics.ObserveRequest(rec.Route, rec.Status, rec.ClientApp, rec.Duration)
+		if known && s.cfg.Usage != nil {
+			// The recorder only hashes the oid, for counting distinct users.
+			s.cfg.Usage.Record(usage.Event{Time: start.Add(rec.Duration), Tenant: rec.Tenant, ClientApp: rec.ClientApp,
+				Operation: rec.Route, Status: rec.Status, Cache: rec.CacheOutcome, Latency: rec.Duration, UserKey: p.ObjectID})
+		}
+		logAccess(c, s.log, rec)
+	}
+}
+
+// logAccess writes the request's access record: info, or warn for server-side errors.
+func logAccess(c *gin.Context, log *slog.Logger, rec accessRecord) {
+	level := slog.LevelInfo
+	if len(c.Errors) > 0 {
+		if ae, ok := c.Errors.Last().Err.(*apiError); ok {
+			rec.ErrorCode = ae.Code
+			if ae.Status >= 500 {
+				level = slog.LevelWarn
 			}
 		}
-		if log.Enabled(ctx, level) {
-			log.LogAttrs(ctx, level, "request", rec.attrs()...)
-		}
+	}
+	if ctx := c.Request.Context(); log.Enabled(ctx, level) {
+		log.LogAttrs(ctx, level, "request", rec.attrs()...)
 	}
 }
 

@@ -59,11 +59,18 @@ func parseQuery(c *gin.Context, allowed []string) (odataQuery, error) {
 		q.raw[key] = vs[0]
 	}
 	if v, ok := q.raw["select"]; ok {
-		v, unserved := splitUnserved(v)
 		if q.Select, err = policy.ParseSelect(v); err != nil {
-			return q, errBadRequest(err.Error())
+			// Graph properties graphgate does not serve are withheld, not refused; only a
+			// $select naming one needs the second pass.
+			kept, unserved := splitUnserved(v)
+			if len(unserved) == 0 {
+				return q, errBadRequest(err.Error())
+			}
+			if q.Select, err = policy.ParseSelect(kept); err != nil {
+				return q, errBadRequest(err.Error())
+			}
+			noteWithheld(c, unserved)
 		}
-		noteWithheld(c, unserved)
 	}
 	q.Search, q.Filter, q.OrderBy, q.SkipToken = q.raw["search"], q.raw["filter"], q.raw["orderby"], q.raw["skiptoken"]
 	if v, ok := q.raw["top"]; ok {

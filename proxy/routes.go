@@ -12,15 +12,10 @@ import (
 // routes lists the gateway's whole API surface.
 func (s *Server) routes() *gin.Engine {
 	e := newEngine()
-	e.Use(recoverer(s.log), requestContext(), accessLog(s.log, s.clientName), corsMiddleware(s.cfg.CORSOrigins))
-	e.Use(observeRequests(s.cfg.Metrics, s.clientName))
+	e.Use(recoverer(s.log), requestContext(), s.observe(), corsMiddleware(s.cfg.CORSOrigins))
 	e.Use(requestLimits())
 	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute()) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed()) })
-
-	if s.cfg.Usage != nil {
-		e.Use(s.recordUsage())
-	}
 
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", s.handleReadyz())
