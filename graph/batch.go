@@ -17,6 +17,8 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // BatchResult is one user's outcome in UsersByID: the user, or an error matching
@@ -27,7 +29,6 @@ type BatchResult struct {
 }
 
 const (
-	maxBatchItems    = 20 // Graph's $batch limit
 	maxBatchIDs      = 1000
 	batchConcurrency = 3
 )
@@ -40,13 +41,14 @@ type batchItem struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
-// UsersByID reads many users with Graph $batch (at most 20 per upstream request, up
-// to 3 requests in flight) and returns one result per distinct id. Items Graph
-// throttled are retried after their Retry-After (the SDK never retries batch items)
+// UsersByID reads many users with Graph $batch (at most spec.MaxBatchRequests, 20,
+// per upstream request, up to 3 requests in flight) and returns one result per
+// distinct id. Items Graph throttled are retried after their Retry-After (the SDK never retries batch items)
 // up to MaxRetries rounds within the timeout; then they carry a *ThrottledError.
 // When a whole $batch request fails its items carry that error; UsersByID itself
 // fails only for invalid input or when every request failed.
-func (c *Client) UsersByID(ctx context.Context, ids []string, fields []string) (map[string]BatchResult, error) {
+func (c *Client) UsersByID(ctx context.Context, ids []string, fields []string) (_ map[string]BatchResult, err error) {
+	defer c.observe(opUsersBatch, time.Now(), &err)
 	const op = "batch get users"
 	if err := validateFields(op, fields); err != nil {
 		return nil, err
@@ -69,8 +71,8 @@ func (c *Client) UsersByID(ctx context.Context, ids []string, fields []string) (
 	)
 	g.SetLimit(batchConcurrency)
 	chunks := 0
-	for start := 0; start < len(uniq); start += maxBatchItems {
-		chunk := uniq[start:min(start+maxBatchItems, len(uniq))]
+	for start := 0; start < len(uniq); start += spec.MaxBatchRequests {
+		chunk := uniq[start:min(start+spec.MaxBatchRequests, len(uniq))]
 		chunks++
 		g.Go(func() error {
 			res, err := c.batchChunk(ctx, op, chunk, fields)
@@ -104,7 +106,7 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// batchChunk reads up to 20 users, re-sending throttled items after the largest
+// batchChunk reads up to spec.MaxBatchRequests users, re-sending throttled items after the largest
 // Retry-After among them, within one call timeout.
 func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string) (map[string]BatchResult, error) {
 	out := make(map[string]BatchResult, len(ids))

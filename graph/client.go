@@ -66,6 +66,14 @@ type Config struct {
 	MaxRetries int
 	// Logger receives debug and warning records without personal data; nil discards.
 	Logger *slog.Logger
+	// OnCall, when set, is called once after each call of a public Client method
+	// returns, with the operation ("user", "users", "manager", "direct_reports",
+	// "photo", "presence", "presences", "users_batch" or "revoke_sign_in_sessions"),
+	// the outcome (Outcome of the returned error: OutcomeOK, OutcomeNotFound, ...) and
+	// the call's duration, retries and input validation included. It runs on the
+	// caller's goroutine, possibly concurrently with other calls, so it must be safe for
+	// concurrent use and fast. Its arguments never hold personal data.
+	OnCall func(op, outcome string, d time.Duration)
 }
 
 // Client reads one tenant's directory from Microsoft Graph. It is safe for
@@ -77,6 +85,7 @@ type Client struct {
 	timeout    time.Duration
 	maxRetries int
 	log        *slog.Logger
+	onCall     func(op, outcome string, d time.Duration)
 }
 
 // New builds a Client. It validates the configuration and prepares the credential
@@ -108,6 +117,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:    cfg.Timeout,
 		maxRetries: cfg.MaxRetries,
 		log:        cfg.Logger,
+		onCall:     cfg.OnCall,
 	}, nil
 }
 

@@ -5,8 +5,11 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/microsoftgraph/msgraph-sdk-go/communications"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // Photo is a profile photo's bytes and media type.
@@ -17,24 +20,21 @@ type Photo struct {
 	Data []byte
 }
 
-// photoSizes are the sizes Graph serves under /photos/{size}.
-var photoSizes = map[string]bool{
-	"48x48": true, "64x64": true, "96x96": true, "120x120": true, "240x240": true,
-	"360x360": true, "432x432": true, "504x504": true, "648x648": true,
-}
-
 // Photo reads a user's profile photo: the largest available when size is "", else
-// one of Graph's sizes ("48x48" … "648x648"). A user without a photo gives ErrNotFound.
-func (c *Client) Photo(ctx context.Context, id, size string) (Photo, error) {
+// one of Graph's sizes (spec.PhotoSizes, "48x48" … "648x648", in either case). A user
+// without a photo gives ErrNotFound.
+func (c *Client) Photo(ctx context.Context, id, size string) (_ Photo, err error) {
+	defer c.observe(opPhoto, time.Now(), &err)
 	const op = "get photo"
 	if err := validateID(op, id); err != nil {
 		return Photo{}, err
 	}
-	if size != "" && !photoSizes[size] {
+	if size != "" && !spec.IsPhotoSize(size) {
 		return Photo{}, badRequest(op, "invalid_photo_size")
 	}
+	size = strings.ToLower(size)
 	var out Photo
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		var data []byte
 		var err error
 		user := c.sdk.Users().ByUserId(id)
@@ -74,13 +74,14 @@ type Presence struct {
 }
 
 // Presence reads one user's presence.
-func (c *Client) Presence(ctx context.Context, id string) (Presence, error) {
+func (c *Client) Presence(ctx context.Context, id string) (_ Presence, err error) {
+	defer c.observe(opPresence, time.Now(), &err)
 	const op = "get presence"
 	if err := validateID(op, id); err != nil {
 		return Presence{}, err
 	}
 	var out Presence
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		p, err := c.sdk.Users().ByUserId(id).Presence().Get(ctx, nil)
 		if err != nil {
 			return err
@@ -94,12 +95,10 @@ func (c *Client) Presence(ctx context.Context, id string) (Presence, error) {
 	return out, err
 }
 
-// maxPresenceIDs is Graph's limit for getPresencesByUserId.
-const maxPresenceIDs = 650
-
 // Presences reads the presence of several users (by object id) with
-// getPresencesByUserId, in requests of at most 650 ids.
-func (c *Client) Presences(ctx context.Context, ids []string) ([]Presence, error) {
+// getPresencesByUserId, in requests of at most spec.MaxPresenceIDs (650) ids.
+func (c *Client) Presences(ctx context.Context, ids []string) (_ []Presence, err error) {
+	defer c.observe(opPresences, time.Now(), &err)
 	const op = "get presences"
 	for _, id := range ids {
 		if err := validateID(op, id); err != nil {
@@ -107,8 +106,8 @@ func (c *Client) Presences(ctx context.Context, ids []string) ([]Presence, error
 		}
 	}
 	var out []Presence
-	for start := 0; start < len(ids); start += maxPresenceIDs {
-		chunk := ids[start:min(start+maxPresenceIDs, len(ids))]
+	for start := 0; start < len(ids); start += spec.MaxPresenceIDs {
+		chunk := ids[start:min(start+spec.MaxPresenceIDs, len(ids))]
 		err := c.call(ctx, op, func(ctx context.Context) error {
 			body := communications.NewGetPresencesByUserIdPostRequestBody()
 			body.SetIds(chunk)
@@ -133,7 +132,8 @@ func (c *Client) Presences(ctx context.Context, ids []string) ([]Presence, error
 
 // RevokeSignInSessions invalidates the user's refresh tokens and browser sessions
 // (Graph moves signInSessionsValidFromDateTime to now).
-func (c *Client) RevokeSignInSessions(ctx context.Context, id string) error {
+func (c *Client) RevokeSignInSessions(ctx context.Context, id string) (err error) {
+	defer c.observe(opRevoke, time.Now(), &err)
 	const op = "revoke sign-in sessions"
 	if err := validateID(op, id); err != nil {
 		return err

@@ -50,6 +50,16 @@ func TestPhoto(t *testing.T) {
 		_, err = c.Photo(ctx, without.ID, "96x96")
 		wantKind(t, err, graph.ErrNotFound)
 	})
+	t.Run("size in upper case", func(t *testing.T) {
+		before := v.e.Count("GET /v1.0/users/{id}/photos/{size}/$value")
+		p, err := c.Photo(ctx, with.ID, "96X96")
+		if err != nil || len(p.Data) == 0 {
+			t.Fatalf("Photo(96X96) = %d bytes, %v", len(p.Data), err)
+		}
+		if v.e.Count("GET /v1.0/users/{id}/photos/{size}/$value") != before+1 {
+			t.Error("sized photo route not called")
+		}
+	})
 	t.Run("unknown size is refused locally", func(t *testing.T) {
 		before := v.e.Count("")
 		_, err := c.Photo(ctx, with.ID, "1x1")

@@ -4,16 +4,12 @@ import (
 	"context"
 	"net/url"
 	"strings"
+	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 )
-
-// User is a user object as Graph returns it, restricted to the requested fields
-// (Graph's default property set when none were requested), without @odata.* keys.
-// A requested field Graph has no value for is present with a nil value, as in Graph.
-type User map[string]any
 
 // Query holds the OData options of a user search or listing. Values are passed to
 // Graph unchanged (e.g. Search `"displayName:ade"` with its quotes); the caller is
@@ -50,7 +46,8 @@ type UserPage struct {
 const maxTop = 999
 
 // User reads one user by object id or userPrincipalName with $select = fields.
-func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (User, error) {
+func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (_ User, err error) {
+	defer c.observe(opUser, time.Now(), &err)
 	const op = "get user"
 	if err := validateID(op, idOrUPN); err != nil {
 		return nil, err
@@ -59,7 +56,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (Use
 		return nil, err
 	}
 	var out User
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		u, err := c.sdk.Users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: fields},
 		})
@@ -73,7 +70,8 @@ func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (Use
 }
 
 // Users lists or searches users. Search and Count add ConsistencyLevel: eventual.
-func (c *Client) Users(ctx context.Context, q Query) (UserPage, error) {
+func (c *Client) Users(ctx context.Context, q Query) (_ UserPage, err error) {
+	defer c.observe(opUsers, time.Now(), &err)
 	const op = "list users"
 	if err := validateFields(op, q.Fields); err != nil {
 		return UserPage{}, err
@@ -83,7 +81,7 @@ func (c *Client) Users(ctx context.Context, q Query) (UserPage, error) {
 	}
 	cfg := listConfig(q)
 	var page UserPage
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		builder := c.sdk.Users()
 		if q.SkipToken != "" {
 			raw, err := c.skipTokenURL(ctx, builder, cfg, q.SkipToken)
@@ -178,7 +176,8 @@ func skipTokenOf(nextLink *string) string {
 }
 
 // Manager reads a user's manager with $select = fields.
-func (c *Client) Manager(ctx context.Context, id string, fields []string) (User, error) {
+func (c *Client) Manager(ctx context.Context, id string, fields []string) (_ User, err error) {
+	defer c.observe(opManager, time.Now(), &err)
 	const op = "get manager"
 	if err := validateID(op, id); err != nil {
 		return nil, err
@@ -187,7 +186,7 @@ func (c *Client) Manager(ctx context.Context, id string, fields []string) (User,
 		return nil, err
 	}
 	var out User
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		m, err := c.sdk.Users().ByUserId(id).Manager().Get(ctx, &users.ItemManagerRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemManagerRequestBuilderGetQueryParameters{Select: fields},
 		})
@@ -205,7 +204,8 @@ const maxDirectReports = 1000
 
 // DirectReports lists a user's direct reports (users only) with $select = fields,
 // following @odata.nextLink up to 1000 entries.
-func (c *Client) DirectReports(ctx context.Context, id string, fields []string) ([]User, error) {
+func (c *Client) DirectReports(ctx context.Context, id string, fields []string) (_ []User, err error) {
+	defer c.observe(opDirectReports, time.Now(), &err)
 	const op = "list direct reports"
 	if err := validateID(op, id); err != nil {
 		return nil, err
@@ -214,7 +214,7 @@ func (c *Client) DirectReports(ctx context.Context, id string, fields []string) 
 		return nil, err
 	}
 	var out []User
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, func(ctx context.Context) error {
 		b := c.sdk.Users().ByUserId(id).DirectReports()
 		cfg := &users.ItemDirectReportsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemDirectReportsRequestBuilderGetQueryParameters{Select: fields},

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 var clientKeys = []string{"app_id", "name", "purpose", "operations", "fields"}
@@ -77,7 +79,7 @@ func (ps *parser) appID(n *yaml.Node, ctx string) string {
 	if !ok {
 		return ""
 	}
-	if !isGUID(v) {
+	if !spec.IsObjectID(v) {
 		ps.addf(n, "%sapp_id %q is not a GUID like 11111111-2222-3333-4444-555555555555", ctx, v)
 		return ""
 	}
@@ -183,27 +185,6 @@ func opNames() string {
 		names = append(names, string(op))
 	}
 	return strings.Join(names, ", ")
-}
-
-// isGUID reports whether s has the form 8-4-4-4-12 hexadecimal digits.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // validName reports whether s is a usable client name.

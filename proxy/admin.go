@@ -3,55 +3,70 @@ package proxy
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/proxy/audit"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/metrics"
 )
 
 // RoleAdmin is the app role of graphgate's app registration that grants the admin API.
 const RoleAdmin = "Gateway.Admin"
 
-// Context keys the admin handlers set for their audit record.
-const (
-	ctxAuditTarget  = "graphgate.auditTarget"
-	ctxAuditResult  = "graphgate.auditResult"
-	ctxAuditDetails = "graphgate.auditDetails"
-)
+// auditNote is what an admin handler reports for the request's audit record.
+type auditNote struct {
+	target  string // the target user's object id (or the key as given, until resolved)
+	result  string // "" = derived from the response status
+	details *auditDetails
+}
 
-// requireRole refuses the request with 403 unless the caller holds the app role.
-func requireRole(role string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if p, _ := principalOf(c); !p.HasRole(role) {
-			abortWithError(c, errForbidden("The caller does not hold the app role "+role+" of the gateway."))
-			return
-		}
-		c.Next()
+// auditDetails are the non-personal facts of an admin action's outcome.
+type auditDetails struct {
+	CachePurged       int
+	Shared            bool
+	InstancesNotified bool
+	CutOff            time.Time // logout only; zero is not written
+	GraphRevoked      *bool     // logout only
+}
+
+// fields renders the details as the audit record's details object.
+func (d *auditDetails) fields() map[string]any {
+	if d == nil {
+		return nil
 	}
+	m := map[string]any{"cache_purged": d.CachePurged, "shared": d.Shared, "instances_notified": d.InstancesNotified}
+	if !d.CutOff.IsZero() {
+		m["cut_off"] = d.CutOff
+	}
+	if d.GraphRevoked != nil {
+		m["graph_revoked"] = *d.GraphRevoked
+	}
+	return m
 }
 
 // audited emits exactly one audit record for the admin action once the handler chain
 // has finished, whatever its outcome.
-func (s *Server) audited(action string) gin.HandlerFunc {
+func audited(sink AuditSink, log *slog.Logger, action string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Next()
-		p, _ := principalOf(c)
+		sc := scopeOf(c)
+		p := sc.principal
 		ev := audit.Event{
 			Time: time.Now(), Action: action, TenantID: p.TenantID, ActorID: p.ObjectID,
-			ClientApp: p.ClientAppID, Status: c.Writer.Status(), RequestID: requestID(c),
-			TargetID: c.GetString(ctxAuditTarget), Result: c.GetString(ctxAuditResult),
-		}
-		if d, ok := c.Get(ctxAuditDetails); ok {
-			ev.Details, _ = d.(map[string]any)
+			ClientApp: p.ClientAppID, Status: c.Writer.Status(), RequestID: sc.requestID,
+			TargetID: sc.audit.target, Result: sc.audit.result, Details: sc.audit.details.fields(),
 		}
 		if ev.Result == "" {
 			ev.Result = resultOf(ev.Status)
 		}
-		if err := s.cfg.Audit.Emit(ev); err != nil {
-			s.log.Error("audit record not written", "action", action, "request_id", ev.RequestID,
+		if err := sink.Emit(ev); err != nil {
+			log.Error("audit record not written", "action", action, "request_id", ev.RequestID,
 				"error_type", "audit")
 		}
 	}
@@ -73,30 +88,26 @@ func resultOf(status int) string {
 	}
 }
 
-// tenantOf returns the caller's tenant, set by verifyCaller.
-func tenantOf(c *gin.Context) *tenantState {
-	t, _ := c.MustGet(ctxTenant).(*tenantState)
-	return t
-}
+// errNoSuchUser answers an admin action on a user the caller's tenant does not have.
+var errNoSuchUser = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+	Message: "The user does not exist in the caller's tenant."}
 
-// resolveTarget returns the object id of a user of the caller's tenant given by id or
-// UPN, deactivated accounts included. Another tenant's user is not found. When Graph
-// cannot be reached, an object id is taken as given: a revocation of an id that does
-// not exist in the tenant harms no one.
-func (s *Server) resolveTarget(c *gin.Context, t *tenantState, key string) (string, bool, error) {
-	u, _, err := s.loadAnyUser(c.Request.Context(), t, key)
-	if err == nil {
-		return strings.ToLower(userID(u)), true, nil
+// resolveTarget returns the object id of a user of the tenant given by id or UPN,
+// deactivated accounts included. Another tenant's user is not found. When Graph cannot
+// be reached, an object id is taken as given: a revocation of an id that does not exist
+// in the tenant harms no one.
+func resolveTarget(ctx context.Context, dir *directory.Directory, tenantID, key string) (string, error) {
+	u, _, err := dir.AnyUser(ctx, tenantID, key)
+	switch {
+	case err == nil:
+		return strings.ToLower(u.ID()), nil
+	case errors.Is(err, directory.ErrNotFound):
+		return "", errNoSuchUser
+	case spec.IsObjectID(key):
+		return strings.ToLower(key), nil
+	default:
+		return "", err
 	}
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
-		return "", false, &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
-			Message: "The user does not exist in the caller's tenant."}
-	}
-	if guidPattern.MatchString(key) {
-		return strings.ToLower(key), false, nil
-	}
-	return "", false, err
 }
 
 // logoutResult is the answer of POST /admin/v1/users/{id}/logout.
@@ -130,46 +141,47 @@ type instanceNotes struct {
 // every token of the user issued before the cut-off (now plus the lock-out window) on
 // every instance, purges the user's cached data and asks Graph to revoke the user's
 // sign-in sessions. The gateway-side revocation holds even when Graph fails.
-func (s *Server) handleLogout() gin.HandlerFunc {
+func handleLogout(dir *directory.Directory, revs Revocations, m *metrics.Metrics, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx := c.Request.Context()
-		t := tenantOf(c)
+		sc := scopeOf(c)
+		tenantID := sc.tenantID()
 		key, err := userKeyParam(c)
 		if err != nil {
 			abortWithError(c, err)
 			return
 		}
-		c.Set(ctxAuditTarget, key)
-		oid, _, err := s.resolveTarget(c, t, key)
+		sc.audit.target = key
+		oid, err := resolveTarget(ctx, dir, tenantID, key)
 		if err != nil {
 			abortWithError(c, err)
 			return
 		}
-		c.Set(ctxAuditTarget, oid)
-		rev, err := s.cfg.Revocations.Revoke(ctx, t.id, oid)
-		s.cfg.Metrics.ObserveRevocation(err)
+		sc.audit.target = oid
+		rev, err := revs.Revoke(ctx, tenantID, oid)
+		m.ObserveRevocation(err)
 		if err != nil {
 			abortWithError(c, errInternal(err))
 			return
 		}
-		purged := s.PurgeUser(t.id, oid)
+		purged := dir.PurgeUser(tenantID, oid)
 		res := logoutResult{Status: "revoked", CutOff: rev.CutOff.UTC(), Forgotten: rev.Expires.UTC(),
 			Instances: instancesOf(rev.Shared, rev.Notified, rev.Receivers)}
-		gerr := t.call(ctx, func(ctx context.Context) error { return t.up.RevokeSignInSessions(ctx, oid) })
+		gerr := dir.RevokeSignInSessions(ctx, tenantID, oid)
 		res.Graph.Succeeded = gerr == nil
 		if gerr != nil {
-			ae := upstreamError(gerr)
+			ae := apiErrorOf(gerr)
 			res.Graph.Error, res.Graph.Message = ae.Code, ae.Message+" The gateway-side revocation holds."
-			s.log.Warn("graph revokeSignInSessions failed", "tenant", t.id, "error_code", ae.Code, "request_id", requestID(c))
+			log.Warn("graph revokeSignInSessions failed", "tenant", tenantID, "error_code", ae.Code, "request_id", sc.requestID)
 		}
-		res.Cache.EntriesPurged = purged + s.PurgeUser(t.id, oid)
-		result := audit.ResultSuccess
+		res.Cache.EntriesPurged = purged + dir.PurgeUser(tenantID, oid)
 		if gerr != nil || (rev.Shared && !rev.Notified) {
-			result = audit.ResultPartial
+			sc.audit.result = audit.ResultPartial
+		} else {
+			sc.audit.result = audit.ResultSuccess
 		}
-		c.Set(ctxAuditResult, result)
-		c.Set(ctxAuditDetails, map[string]any{"cut_off": res.CutOff, "graph_revoked": res.Graph.Succeeded,
-			"cache_purged": res.Cache.EntriesPurged, "shared": rev.Shared, "instances_notified": rev.Notified})
+		sc.audit.details = &auditDetails{CutOff: res.CutOff, GraphRevoked: &res.Graph.Succeeded,
+			CachePurged: res.Cache.EntriesPurged, Shared: rev.Shared, InstancesNotified: rev.Notified}
 		c.JSON(http.StatusOK, res)
 	}
 }
@@ -183,18 +195,18 @@ type purgeResult struct {
 
 // handlePurgeTenant serves POST /admin/v1/cache/purge: it drops every cached entry of
 // the caller's tenant on this instance and tells the other instances to do the same.
-func (s *Server) handlePurgeTenant() gin.HandlerFunc {
+func handlePurgeTenant(dir *directory.Directory, revs Revocations) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		t := tenantOf(c)
-		n := s.PurgeTenant(t.id)
-		notified, err := s.cfg.Revocations.PurgeTenant(c.Request.Context(), t.id)
+		sc := scopeOf(c)
+		n := dir.PurgeTenant(sc.tenantID())
+		notified, err := revs.PurgeTenant(c.Request.Context(), sc.tenantID())
 		shared := notified || err != nil // a list of this instance only has no one to tell
 		res := purgeResult{Status: "purged", Cache: purgeOutcome{EntriesPurged: n},
 			Instances: instancesOf(shared, notified, 0)}
 		if err != nil {
-			c.Set(ctxAuditResult, audit.ResultPartial)
+			sc.audit.result = audit.ResultPartial
 		}
-		c.Set(ctxAuditDetails, map[string]any{"cache_purged": n, "shared": shared, "instances_notified": notified})
+		sc.audit.details = &auditDetails{CachePurged: n, Shared: shared, InstancesNotified: notified}
 		c.JSON(http.StatusOK, res)
 	}
 }

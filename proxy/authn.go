@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -10,87 +11,68 @@ import (
 
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/metrics"
 )
 
-const (
-	ctxPrincipal = "graphgate.principal"
-	ctxClient    = "graphgate.client"
-	ctxTenant    = "graphgate.tenant"
-)
-
-// caller is everything a handler knows about who is calling.
-type caller struct {
-	principal auth.Principal
-	client    *policy.Client
-	tenant    *tenantState
+// callers verifies who is calling: the bearer token, the tenant, and the session
+// (revocation list, Entra's signInSessionsValidFromDateTime, deactivated accounts).
+type callers struct {
+	verifier TokenVerifier
+	policy   *policy.Policy
+	dir      *directory.Directory
+	revs     Revocations
+	metrics  *metrics.Metrics
+	log      *slog.Logger
 }
 
-func principalOf(c *gin.Context) (auth.Principal, bool) {
-	v, ok := c.Get(ctxPrincipal)
-	if !ok {
-		return auth.Principal{}, false
-	}
-	p, ok := v.(auth.Principal)
-	return p, ok
-}
-
-func callerOf(c *gin.Context) caller {
-	p, _ := principalOf(c)
-	cl, _ := c.MustGet(ctxClient).(*policy.Client)
-	t, _ := c.MustGet(ctxTenant).(*tenantState)
-	return caller{principal: p, client: cl, tenant: t}
-}
-
-// verifyCaller validates the bearer token and the session (revocation, Entra's
-// signInSessionsValidFromDateTime, deactivated accounts) and resolves the tenant. It is
-// the one way every authenticated route learns who is calling; on failure it has
-// already answered.
-func (s *Server) verifyCaller(c *gin.Context) (auth.Principal, *tenantState, bool) {
+// verify validates the bearer token and the session and records the caller in the
+// request's scope. It is the one way every authenticated route learns who is calling;
+// on failure it has already answered.
+func (a *callers) verify(c *gin.Context) bool {
 	if len(c.Request.Header.Values("Authorization")) > 1 {
 		// Ambiguous: which one would a proxy in front of us have checked? Refuse it.
 		abortWithError(c, authError(&auth.Error{Code: auth.CodeInvalidRequest, Status: http.StatusBadRequest,
 			Description: "the request holds more than one Authorization header"}))
-		return auth.Principal{}, nil, false
+		return false
 	}
 	raw, err := auth.ParseAuthorizationHeader(c.GetHeader("Authorization"))
 	if err != nil {
 		abortWithError(c, authError(err))
-		return auth.Principal{}, nil, false
+		return false
 	}
-	p, err := s.cfg.Verifier.Verify(c.Request.Context(), raw)
+	p, err := a.verifier.Verify(c.Request.Context(), raw)
 	if err != nil {
 		abortWithError(c, authError(err))
-		return auth.Principal{}, nil, false
+		return false
 	}
-	c.Set(ctxPrincipal, p)
-	t, ok := s.tenants[p.TenantID]
-	if !ok {
+	scopeOf(c).setPrincipal(p)
+	if !a.dir.Serves(p.TenantID) {
 		abortWithError(c, authError(&auth.Error{Code: auth.CodeInvalidToken, Status: http.StatusUnauthorized,
 			Description: "the token's tenant is not served by this gateway"}))
-		return p, nil, false
+		return false
 	}
-	if err := s.checkSession(c.Request.Context(), p); err != nil {
+	if err := a.checkSession(c.Request.Context(), p); err != nil {
 		abortWithError(c, err)
-		return p, nil, false
+		return false
 	}
-	c.Set(ctxTenant, t)
-	return p, t, true
+	return true
 }
 
 // authenticate admits callers of the read path: a valid token and session, and a client
 // app the policy knows (default deny).
-func (s *Server) authenticate() gin.HandlerFunc {
+func (a *callers) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		p, _, ok := s.verifyCaller(c)
-		if !ok {
+		if !a.verify(c) {
 			return
 		}
-		cl, ok := s.cfg.Policy.Client(p.ClientAppID)
+		sc := scopeOf(c)
+		cl, ok := a.policy.Client(sc.principal.ClientAppID)
 		if !ok {
 			abortWithError(c, errForbidden("The calling client application is not allowed by the gateway's policy."))
 			return
 		}
-		c.Set(ctxClient, cl)
+		sc.client = cl
 		c.Next()
 	}
 }
@@ -98,9 +80,9 @@ func (s *Server) authenticate() gin.HandlerFunc {
 // authenticateSession admits any caller with a valid token and session, whatever its
 // client app. The admin and usage APIs use it with requireRole: there the app role,
 // assigned per tenant in Entra, grants access, and the APIs return no profile data.
-func (s *Server) authenticateSession() gin.HandlerFunc {
+func (a *callers) authenticateSession() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if _, _, ok := s.verifyCaller(c); ok {
+		if a.verify(c) {
 			c.Next()
 		}
 	}
@@ -136,9 +118,34 @@ func authError(err error) *apiError {
 // require refuses the request with 403 unless the caller's client app may use op.
 func require(op policy.Operation) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c).client
+		cl := scopeOf(c).client
 		if !cl.Allows(op) {
 			abortWithError(c, errForbidden(fmt.Sprintf("The client application %q may not use operation %q.", cl.Name, op)))
+			return
+		}
+		c.Next()
+	}
+}
+
+// requireAny refuses the request with 403 unless the caller may use one of ops.
+func requireAny(ops ...policy.Operation) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cl := scopeOf(c).client
+		for _, op := range ops {
+			if cl.Allows(op) {
+				c.Next()
+				return
+			}
+		}
+		abortWithError(c, errForbidden("The client application may not read user profiles."))
+	}
+}
+
+// requireRole refuses the request with 403 unless the caller holds the app role.
+func requireRole(role string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !scopeOf(c).principal.HasRole(role) {
+			abortWithError(c, errForbidden("The caller does not hold the app role "+role+" of the gateway."))
 			return
 		}
 		c.Next()

@@ -120,7 +120,7 @@ func TestUnknownClientAppIs403(t *testing.T) {
 
 func TestCORSPreflight(t *testing.T) {
 	e := newEnv(t, func(c *proxy.Config) { c.CORSOrigins = []string{"https://app.example"} })
-	req, _ := http.NewRequest(http.MethodOptions, e.gw.URL+"/v1.0/users", nil)
+	req, _ := http.NewRequest(http.MethodOptions, e.url+"/v1.0/users", nil)
 	req.Header.Set("Origin", "https://app.example")
 	req.Header.Set("Access-Control-Request-Method", "GET")
 	req.Header.Set("Access-Control-Request-Headers", "authorization,consistencylevel")

@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
-)
 
-// maxBatchItems is Graph's limit of requests per JSON batch.
-const maxBatchItems = 20
+	"github.com/graphgate/graphgate/graph/spec"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/ratelimit"
+)
 
 type batchRequest struct {
 	Requests []batchItem `json:"requests"`
@@ -49,7 +49,7 @@ var errNestedBatch = errBadRequest("A batch request may not contain another $bat
 // handleBatch serves POST /$batch. Every item goes through the same pipeline as a direct
 // request (authentication, policy, cache, upstream limits); user records the items need
 // are first fetched together with one upstream $batch per 20 users.
-func (s *Server) handleBatch() gin.HandlerFunc {
+func handleBatch(dir *directory.Directory, lim *ratelimit.Limiter, dispatch http.Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.Context().Value(batchItemKey{}) != nil {
 			abortWithError(c, errNestedBatch)
@@ -64,16 +64,15 @@ func (s *Server) handleBatch() gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		if err := s.prepayBatch(c, len(req.Requests)); err != nil {
+		if err := prepayBatch(c, lim, len(req.Requests)); err != nil {
 			abortWithError(c, err)
 			return
 		}
-		cl := callerOf(c)
-		s.prefetchUsers(c.Request.Context(), cl.tenant, batchUserIDs(req.Requests))
+		dir.Prefetch(c.Request.Context(), scopeOf(c).tenantID(), batchUserIDs(req.Requests))
 		status := map[string]int{}
 		out := make([]batchResponse, 0, len(req.Requests))
 		for _, it := range req.Requests {
-			r := s.runBatchItem(c, it, status)
+			r := runBatchItem(c, dispatch, it, status)
 			status[it.ID] = r.Status
 			out = append(out, r)
 		}
@@ -86,8 +85,8 @@ func validateBatch(items []batchItem) error {
 	if len(items) == 0 {
 		return errBadRequest("The batch must contain at least one request.")
 	}
-	if len(items) > maxBatchItems {
-		return errBadRequest(fmt.Sprintf("The batch holds %d requests; at most %d are allowed.", len(items), maxBatchItems))
+	if len(items) > spec.MaxBatchRequests {
+		return errBadRequest(fmt.Sprintf("The batch holds %d requests; at most %d are allowed.", len(items), spec.MaxBatchRequests))
 	}
 	seen := map[string]bool{}
 	for _, it := range items {
@@ -115,7 +114,7 @@ func batchUserIDs(items []batchItem) []string {
 	for _, it := range items {
 		p := strings.TrimPrefix(strings.SplitN(it.URL, "?", 2)[0], "/")
 		parts := strings.Split(p, "/")
-		if len(parts) >= 2 && strings.EqualFold(parts[0], "users") && guidPattern.MatchString(parts[1]) {
+		if len(parts) >= 2 && strings.EqualFold(parts[0], "users") && spec.IsObjectID(parts[1]) {
 			ids = append(ids, parts[1])
 		}
 	}
@@ -123,7 +122,7 @@ func batchUserIDs(items []batchItem) []string {
 }
 
 // runBatchItem dispatches one item through the gateway's own router.
-func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]int) batchResponse {
+func runBatchItem(c *gin.Context, dispatch http.Handler, it batchItem, status map[string]int) batchResponse {
 	for _, d := range it.DependsOn {
 		if status[d] >= 400 {
 			return itemError(c, it.ID, http.StatusFailedDependency, "FailedDependency", "The request depends on a request that failed.")
@@ -153,7 +152,7 @@ func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]in
 		r.Header.Set("Content-Type", "application/json")
 	}
 	rec := newRecorder()
-	s.serveHTTP(rec, r)
+	dispatch.ServeHTTP(rec, r)
 	return recordedResponse(it.ID, rec)
 }
 
@@ -161,9 +160,7 @@ func (s *Server) runBatchItem(c *gin.Context, it batchItem, status map[string]in
 // innerError carries the batch request's date and ids, as every other error does.
 func itemError(c *gin.Context, id string, status int, code, msg string) batchResponse {
 	return batchResponse{ID: id, Status: status, Headers: map[string]string{"Content-Type": "application/json"},
-		Body: errorBody{Error: errorDetail{Code: code, Message: msg, InnerError: innerError{
-			Date:      time.Now().UTC().Format("2006-01-02T15:04:05"),
-			RequestID: requestID(c), ClientRequestID: clientRequestID(c)}}}}
+		Body: envelope(scopeOf(c), code, msg)}
 }
 
 // recordedResponse converts a recorded item response to a batch response: JSON bodies

@@ -93,7 +93,7 @@ func TestBatchSemantics(t *testing.T) {
 	zw := gzip.NewWriter(&zb)
 	_, _ = zw.Write(raw)
 	_ = zw.Close()
-	req, _ := http.NewRequest(http.MethodPost, e.gw.URL+"/v1.0/$batch", &zb)
+	req, _ := http.NewRequest(http.MethodPost, e.url+"/v1.0/$batch", &zb)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Content-Encoding", "gzip")

@@ -83,33 +83,3 @@ func bodyError(err error, msg string) *apiError {
 	}
 	return errBadRequest(msg)
 }
-
-// canonicalSegments maps lower-cased static path segments to the casing the routes use.
-var canonicalSegments = map[string]string{}
-
-func init() {
-	for _, s := range []string{"v1.0", "beta", "me", "users", "photo", "photos", "$value", "manager",
-		"directReports", "presence", "communications", "getPresencesByUserId", "$batch"} {
-		canonicalSegments[strings.ToLower(s)] = s
-	}
-}
-
-// canonicalPath rewrites known static segments of path to their canonical casing. Path
-// parameters (ids, UPNs, sizes) are left as they are.
-func canonicalPath(path string) string {
-	parts := strings.Split(path, "/")
-	changed := false
-	for i, p := range parts {
-		if c, ok := canonicalSegments[strings.ToLower(p)]; ok && c != p {
-			// Only a segment in a static position is rewritten: not a user key after "users".
-			if i > 0 && strings.EqualFold(parts[i-1], "users") {
-				continue
-			}
-			parts[i], changed = c, true
-		}
-	}
-	if !changed {
-		return path
-	}
-	return strings.Join(parts, "/")
-}

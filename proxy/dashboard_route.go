@@ -17,7 +17,7 @@ func dashboardAsset(page gin.HandlerFunc, files fs.FS) gin.HandlerFunc {
 		name := strings.TrimPrefix(c.Param("file"), "/")
 		st, err := fs.Stat(files, name)
 		if name == "" || name == "index.html" || err != nil || st.IsDir() {
-			abortWithError(c, errNoRoute())
+			abortWithError(c, errNoRoute)
 			return
 		}
 		page(c)

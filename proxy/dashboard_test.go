@@ -94,7 +94,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 			{"/usage/assets/vendor/chart.umd.min.js", "text/javascript; charset=utf-8", 200},
 			{"/usage/assets/", "", 404},
 		} {
-			resp, err := http.Get(u.gw.URL + tc.path)
+			resp, err := http.Get(u.url + tc.path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 			}
 		}
 		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Get(u.gw.URL + "/usage")
+		resp, err := client.Get(u.url + "/usage")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +122,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	t.Run("charts in Chromium", func(t *testing.T) {
 		tok := u.token(0, "intranet-directory", analystOf(t, u.env))
-		res := browsertest.Open(t, u.gw.URL+"/usage/", tok)
+		res := browsertest.Open(t, u.url+"/usage/", tok)
 		if len(res.Charts) != 5 {
 			t.Fatalf("want 5 charts, got %+v", res.Charts)
 		}

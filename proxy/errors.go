@@ -10,7 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/graphgate/graphgate/graph"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/odata"
 )
 
 // apiError separates what the client sees (Status, Code, Message) from what is logged
@@ -40,32 +41,22 @@ func errBadRequest(msg string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "BadRequest", Message: msg}
 }
 
-func errUnsupportedQuery(msg string) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: "Request_UnsupportedQuery", Message: msg}
-}
-
 // Shared answers without a cause; apiError values are never modified once made.
 var (
-	notFound = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+	errNotFound = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
 		Message: "Resource does not exist or one of its queried reference-property objects are not present."}
-	imageNotFound = &apiError{Status: http.StatusNotFound, Code: "ImageNotFound", Message: "The photo wasn't found."}
+	errImageNotFound = &apiError{Status: http.StatusNotFound, Code: "ImageNotFound", Message: "The photo wasn't found."}
+	errNoRoute       = &apiError{Status: http.StatusNotFound, Code: "BadRequest",
+		Message: "Resource not found for the segment, or the operation is not offered by this gateway."}
+	errMethodNotAllowed = &apiError{Status: http.StatusMethodNotAllowed, Code: "Request_BadRequest",
+		Message: "The HTTP method is not allowed for this resource."}
+	errBusy = &apiError{Status: http.StatusServiceUnavailable, Code: "serviceNotAvailable",
+		Message:    "The gateway is at its concurrency limit toward Microsoft Graph; retry shortly.",
+		RetryAfter: time.Second}
 )
-
-func errNotFound() *apiError      { return notFound }
-func errImageNotFound() *apiError { return imageNotFound }
 
 func errForbidden(msg string) *apiError {
 	return &apiError{Status: http.StatusForbidden, Code: "Authorization_RequestDenied", Message: msg}
-}
-
-func errNoRoute() *apiError {
-	return &apiError{Status: http.StatusNotFound, Code: "BadRequest",
-		Message: "Resource not found for the segment, or the operation is not offered by this gateway."}
-}
-
-func errMethodNotAllowed() *apiError {
-	return &apiError{Status: http.StatusMethodNotAllowed, Code: "Request_BadRequest",
-		Message: "The HTTP method is not allowed for this resource."}
 }
 
 func errInternal(cause error) *apiError {
@@ -73,31 +64,40 @@ func errInternal(cause error) *apiError {
 		Message: "An internal error occurred.", cause: cause}
 }
 
-// upstreamError maps an error from the graph package (or a gateway-side limit) to what the
-// client sees. Graph's throttling becomes 429 with Retry-After; outages become 503.
-func upstreamError(err error) *apiError {
+// apiErrorOf maps any error to what the client sees: the directory's domain errors
+// (Graph's throttling becomes 429 with Retry-After, outages 503), query-option errors
+// (400) and the gateway's own *apiError. Anything else is an internal error whose text
+// is logged, never sent. It is the one mapping from domain errors to Graph's envelope.
+func apiErrorOf(err error) *apiError {
 	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae
-	}
-	var te *graph.ThrottledError
+	var te *directory.ThrottledError
+	var oe *odata.Error
 	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &oe):
+		return &apiError{Status: http.StatusBadRequest, Code: oe.Code, Message: oe.Message, cause: err}
 	case errors.As(err, &te):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "TooManyRequests",
 			Message:    "Microsoft Graph is throttling this tenant; retry after the given delay.",
 			RetryAfter: max(te.RetryAfter, time.Second), cause: err}
-	case errors.Is(err, graph.ErrNotFound):
-		return &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
-			Message: errNotFound().Message, cause: err}
-	case errors.Is(err, graph.ErrBadRequest):
+	case errors.Is(err, directory.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, directory.ErrNoPhoto):
+		return errImageNotFound
+	case errors.Is(err, directory.ErrBusy):
+		return errBusy
+	case errors.Is(err, directory.ErrRejected):
 		return &apiError{Status: http.StatusBadRequest, Code: "Request_UnsupportedQuery",
 			Message: "Microsoft Graph rejected the query.", cause: err}
-	case errors.Is(err, graph.ErrForbidden), errors.Is(err, graph.ErrUnauthorized):
+	case errors.Is(err, directory.ErrDenied):
 		return &apiError{Status: http.StatusBadGateway, Code: "upstreamAccessDenied",
 			Message: "The gateway's access to Microsoft Graph was denied for this tenant.", cause: err}
-	default:
+	case errors.Is(err, directory.ErrUnavailable):
 		return &apiError{Status: http.StatusServiceUnavailable, Code: "serviceNotAvailable",
 			Message: "Microsoft Graph is unavailable; retry later.", RetryAfter: 5 * time.Second, cause: err}
+	default:
+		return errInternal(err)
 	}
 }
 
@@ -118,14 +118,19 @@ type innerError struct {
 	ClientRequestID string `json:"client-request-id"`
 }
 
-// abortWithError writes err in Graph's error envelope and stops the handler chain. Any
-// error that is not an *apiError is treated as an internal error: its text is logged by
-// the access log, never sent.
+// envelope is Graph's error envelope for the request's scope, dated now.
+func envelope(sc *scope, code, msg string) errorBody {
+	return errorBody{Error: errorDetail{Code: code, Message: msg, InnerError: innerError{
+		Date:            time.Now().UTC().Format("2006-01-02T15:04:05"),
+		RequestID:       sc.requestID,
+		ClientRequestID: sc.clientRequestID,
+	}}}
+}
+
+// abortWithError writes err in Graph's error envelope (see apiErrorOf) and stops the
+// handler chain.
 func abortWithError(c *gin.Context, err error) {
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		ae = errInternal(err)
-	}
+	ae := apiErrorOf(err)
 	_ = c.Error(ae)
 	h := c.Writer.Header()
 	if ae.RetryAfter > 0 {
@@ -134,14 +139,5 @@ func abortWithError(c *gin.Context, err error) {
 	if ae.WWWAuthenticate != "" {
 		h.Set("WWW-Authenticate", ae.WWWAuthenticate)
 	}
-	rid := requestID(c)
-	c.AbortWithStatusJSON(ae.Status, errorBody{Error: errorDetail{
-		Code:    ae.Code,
-		Message: ae.Message,
-		InnerError: innerError{
-			Date:            time.Now().UTC().Format("2006-01-02T15:04:05"),
-			RequestID:       rid,
-			ClientRequestID: clientRequestID(c),
-		},
-	}})
+	c.AbortWithStatusJSON(ae.Status, envelope(scopeOf(c), ae.Code, ae.Message))
 }

@@ -5,13 +5,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/graphgate/graphgate/cache"
 	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/privacy"
 )
 
 // exportDoc is a data subject's export: everything graphgate processes about the caller.
@@ -73,43 +75,45 @@ const exportStatement = "This is everything graphgate processes about you. graph
 // holds the fields the app may see of its own user, and the fields graphgate processes
 // beyond those are named (never shown), so the export is complete without letting an
 // app read more through it than through /me.
-func (s *Server) handleExport() gin.HandlerFunc {
+func handleExport(dir *directory.Directory, notice *privacy.Notice, marks revocationMarks) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		cl := callerOf(c)
+		sc := scopeOf(c)
 		ctx := c.Request.Context()
-		u, outcome, err := s.loadUser(ctx, cl.tenant, cl.principal.ObjectID)
-		setOutcome(c, outcome)
+		p := sc.principal
+		u, outcome, err := dir.User(ctx, p.TenantID, p.ObjectID)
+		sc.setOutcome(outcome)
 		if err != nil {
 			abortWithError(c, err)
 			return
 		}
+		visible := sc.client.Visible(true)
 		doc := exportDoc{
 			Kind:        "graphgate data subject export",
 			GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 			Statement:   exportStatement,
-			Subject:     exportSubject{TenantID: cl.principal.TenantID, ObjectID: cl.principal.ObjectID},
-			Profile:     project(u, cl.client.Visible(true)),
+			Subject:     exportSubject{TenantID: p.TenantID, ObjectID: p.ObjectID},
+			Profile:     project(u, visible),
 			ProfileNote: "Your directory record as graphgate fetches it from Microsoft Graph, limited to the fields the app " +
 				"you exported with may see. graphgate also processes the fields listed as withheld (their values are shown " +
 				"only to apps allowed to see them) and uses accountEnabled and signInSessionsValidFromDateTime internally.",
-			Processed:  s.fields,
-			Withheld:   withheldFrom(s.fields, cl.client.Visible(true)),
-			CallingApp: cl.client.Name,
-			Revocation: s.revocationOf(cl),
+			Processed:  dir.Fields(),
+			Withheld:   withheldFrom(dir.Fields(), visible),
+			CallingApp: sc.client.Name,
+			Revocation: marks.of(p.TenantID, p.ObjectID),
 			Usage: "Your requests are counted only in anonymised aggregates (per hour, client app and operation), " +
 				"never per person; a daily keyed hash of your id is held in memory only to count distinct users.",
-			Logs:   s.notice.Logs,
+			Logs:   notice.Logs,
 			Notice: "GET /privacy",
 		}
-		for _, app := range s.notice.ClientApps {
+		for _, app := range notice.ClientApps {
 			doc.ClientApps = append(doc.ClientApps, exportApp{Name: app.Name, Purpose: app.Purpose,
 				Operations: app.Operations, SeesWhenYouUseIt: app.SelfFields, SeesWhenOthersUse: app.OtherFields})
 		}
-		if cl.client.Allows(policy.OpPhotoRead) {
-			doc.Photo = s.exportPhoto(c, cl)
+		if sc.client.Allows(policy.OpPhotoRead) {
+			doc.Photo = exportPhotoOf(c, dir)
 		}
-		if cl.client.Allows(policy.OpPresenceRead) {
-			doc.Presence = s.exportPresence(ctx, cl)
+		if sc.client.Allows(policy.OpPresenceRead) {
+			doc.Presence = exportPresence(ctx, dir, p.TenantID, p.ObjectID)
 		}
 		c.Header("Content-Disposition", `attachment; filename="graphgate-export.json"`)
 		c.IndentedJSON(http.StatusOK, doc)
@@ -120,22 +124,21 @@ func (s *Server) handleExport() gin.HandlerFunc {
 func withheldFrom(all, visible []string) []string {
 	var out []string
 	for _, f := range all {
-		if !containsFold(visible, f) {
+		if !slices.ContainsFunc(visible, func(v string) bool { return strings.EqualFold(v, f) }) {
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
-// exportPhoto returns the caller's photo as client apps get it.
-func (s *Server) exportPhoto(c *gin.Context, cl caller) *exportPhoto {
-	p, err := s.photoOf(c, cl, "")
-	var ae *apiError
+// exportPhotoOf returns the caller's photo as client apps get it.
+func exportPhotoOf(c *gin.Context, dir *directory.Directory) *exportPhoto {
+	p, err := photoOf(c, dir, "")
 	switch {
 	case err == nil:
 		return &exportPhoto{ContentType: p.ContentType, DataBase64: base64.StdEncoding.EncodeToString(p.Data),
 			Note: "Your profile photo as stored in Microsoft 365; graphgate caches it briefly in memory."}
-	case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+	case errors.Is(err, directory.ErrNoPhoto), errors.Is(err, directory.ErrNotFound):
 		return &exportPhoto{Note: "You have no profile photo in Microsoft 365."}
 	default:
 		return &exportPhoto{Note: "Your photo could not be fetched from Microsoft Graph right now."}
@@ -143,37 +146,21 @@ func (s *Server) exportPhoto(c *gin.Context, cl caller) *exportPhoto {
 }
 
 // exportPresence returns the caller's current presence as client apps get it.
-func (s *Server) exportPresence(ctx context.Context, cl caller) map[string]any {
-	id := cl.principal.ObjectID
-	key := cache.Key{Kind: kindPresence, ID: strings.ToLower(id)}
-	e, _, err := s.load(ctx, cl.tenant, key, errNotFound(), func(ctx context.Context) (cache.Item[entry], error) {
-		p, err := cl.tenant.up.Presence(ctx, id)
-		if err != nil {
-			return cache.Item[entry]{}, err
-		}
-		return cache.Item[entry]{Value: entry{presence: p}, Size: 128, Users: []string{id}}, nil
-	})
+func exportPresence(ctx context.Context, dir *directory.Directory, tenantID, userID string) map[string]any {
+	p, _, err := dir.Presence(ctx, tenantID, userID)
 	if err != nil {
 		return map[string]any{"note": "Your presence could not be fetched from Microsoft Graph right now."}
 	}
-	return presenceBody(e.presence)
+	return presenceBody(p)
 }
 
-// revocationOf reports whether a revocation marker is held for the caller.
-func (s *Server) revocationOf(cl caller) exportRevoke {
-	held, known, available := s.revocationHeld(cl.principal.TenantID, cl.principal.ObjectID)
-	switch {
-	case !available:
-		return exportRevoke{Status: "not available", Note: "This deployment does not report revocation markers."}
-	case !known:
-		return exportRevoke{Status: "unknown", Note: "The revocation list cannot be read right now."}
-	case held:
-		return exportRevoke{Status: "active", Note: "An administrator logged you out: tokens issued before the cut-off are " +
-			"refused. The marker is a keyed hash of your id and is deleted automatically after " +
-			humanDuration(s.cfg.Privacy.withDefaults().RevocationLifetime) + "."}
-	default:
-		return exportRevoke{Status: "none", Note: "No revocation marker is held for you."}
-	}
+// revocationMarks tells the export whether a revocation marker is held for a user.
+type revocationMarks struct {
+	// held reports a marker; known is false when the store cannot tell right now, and
+	// available false when the deployment cannot tell at all. nil: not available.
+	held func(tenantID, userID string) (held, known bool)
+	// lifetime is how long a marker is kept.
+	lifetime time.Duration
 }
 
 // heldReporter is what the export needs of the revocation list. *revoke.Memory and
@@ -182,21 +169,39 @@ type heldReporter interface {
 	Held(tenantID, userID string) bool
 }
 
-// revocationHeld asks PrivacyConfig.RevocationHeld, else the revocation list itself.
-// known is false while a shared list is not current; available is false when neither
-// can tell.
-func (s *Server) revocationHeld(tenantID, userID string) (held, known, available bool) {
-	if f := s.cfg.Privacy.RevocationHeld; f != nil {
-		held, known = f(tenantID, userID)
-		return held, known, true
+// exportRevocations is the export's view of the configured revocation list:
+// Privacy.RevocationHeld if set, else the list itself when it can tell.
+func exportRevocations(cfg Config) revocationMarks {
+	m := revocationMarks{held: cfg.Privacy.RevocationHeld, lifetime: cfg.Privacy.WithDefaults().RevocationLifetime}
+	if m.held != nil {
+		return m
 	}
-	h, ok := s.cfg.Revocations.(heldReporter)
+	h, ok := cfg.Revocations.(heldReporter)
 	if !ok {
-		return false, false, false
+		return m
 	}
-	known = true
-	if r, ok := s.cfg.Revocations.(interface{ Ready() error }); ok && r.Ready() != nil {
-		known = false
+	ready, _ := cfg.Revocations.(interface{ Ready() error })
+	m.held = func(tenantID, userID string) (bool, bool) {
+		known := ready == nil || ready.Ready() == nil
+		return h.Held(tenantID, userID), known
 	}
-	return h.Held(tenantID, userID), known, true
+	return m
+}
+
+// of reports the marker state of a user for the export.
+func (m revocationMarks) of(tenantID, userID string) exportRevoke {
+	if m.held == nil {
+		return exportRevoke{Status: "not available", Note: "This deployment does not report revocation markers."}
+	}
+	held, known := m.held(tenantID, userID)
+	switch {
+	case !known:
+		return exportRevoke{Status: "unknown", Note: "The revocation list cannot be read right now."}
+	case held:
+		return exportRevoke{Status: "active", Note: "An administrator logged you out: tokens issued before the cut-off are " +
+			"refused. The marker is a keyed hash of your id and is deleted automatically after " +
+			privacy.HumanDuration(m.lifetime) + "."}
+	default:
+		return exportRevoke{Status: "none", Note: "No revocation marker is held for you."}
+	}
 }

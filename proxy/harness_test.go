@@ -2,100 +2,75 @@ package proxy_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/graphgate/graphgate/cache"
-	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
-	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/proxytest"
 )
 
-// env is a running emulator with a gateway in front of it, as a test drives them.
+// env is a running emulator with a gateway in front of it (proxytest), as a test drives them.
 type env struct {
 	t      testing.TB
 	emu    *emulator.Emulator
 	dir    emulator.DirectoryInfo
 	pol    *policy.Policy
 	srv    *proxy.Server
-	gw     *httptest.Server
+	url    string // the gateway's base URL
 	tokens map[string]string
 }
 
-// newEnv starts the emulator and a gateway serving all its tenants with the test policy.
+// newEnv starts the emulator and a gateway serving all its tenants with the test policy
+// (testdata/policy.yaml), rate limits off (ratelimit_test.go opts in); tweaks adjust
+// the gateway's configuration last.
 func newEnv(t testing.TB, tweak ...func(*proxy.Config)) *env {
+	t.Helper()
+	return newEnvWith(t, proxytest.Options{Configure: tweaks(tweak)})
+}
+
+// newEnvWith starts a test gateway with explicit options on a new emulator.
+func newEnvWith(t testing.TB, opts proxytest.Options) *env {
 	t.Helper()
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = emu.Close() })
-	dir := emu.Directory()
-	e := &env{t: t, emu: emu, dir: dir, tokens: map[string]string{}}
-	e.pol = loadTestPolicy(t, dir)
-
-	var authTenants []auth.Tenant
-	var tenants []proxy.Tenant
-	for _, tn := range dir.Tenants {
-		authTenants = append(authTenants, auth.Tenant{
-			ID: tn.ID, Audience: tn.GatewayAppID,
-		})
-		gc, err := graph.New(graph.Config{
-			TenantID: tn.ID, ClientID: tn.GatewayAppID, ClientSecret: tn.GatewayClientSecret,
-			AuthorityHost: emu.URL() + "/", BaseURL: emu.URL() + "/v1.0", HTTPClient: emu.HTTPClient(),
-			Timeout: 5 * time.Second,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tenants = append(tenants, proxy.Tenant{ID: tn.ID, Upstream: gc})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	v, err := auth.NewVerifier(ctx, auth.Config{Authority: emu.URL(), Tenants: authTenants, HTTPClient: emu.HTTPClient()})
+	pol, err := proxytest.PolicyFile("testdata/policy.yaml", emu.Directory())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(v.Close)
-	cfg := proxy.Config{Tenants: tenants, Verifier: v, Policy: e.pol, Cache: cache.Config{TTL: time.Minute},
-		RateLimit: proxy.RateLimitConfig{PerUserRPS: -1, PerClientRPS: -1}} // ratelimit_test.go opts in
-	for _, f := range tweak {
-		f(&cfg)
-	}
-	e.srv, err = proxy.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.gw = httptest.NewServer(e.srv.Handler())
-	t.Cleanup(e.gw.Close)
-	return e
+	opts.Emulator, opts.Policy = emu, pol
+	return envOf(t, proxytest.New(t, opts))
 }
 
-// loadTestPolicy fills testdata/policy.yaml with the emulator's client app ids.
-func loadTestPolicy(t testing.TB, dir emulator.DirectoryInfo) *policy.Policy {
+// gatewayOn starts another gateway (a new proxy.Server with a fresh cache) on base's
+// emulator, as a second instance or a restarted one. now (nil = time.Now) is the token
+// verifier's clock.
+func gatewayOn(t testing.TB, base *env, now func() time.Time, tweak ...func(*proxy.Config)) *env {
 	t.Helper()
-	raw, err := os.ReadFile("testdata/policy.yaml")
-	if err != nil {
-		t.Fatal(err)
+	return envOf(t, proxytest.New(t, proxytest.Options{Emulator: base.emu, Policy: base.pol, Now: now,
+		Configure: tweaks(tweak)}))
+}
+
+// envOf wraps a running test gateway.
+func envOf(t testing.TB, g *proxytest.Gateway) *env {
+	return &env{t: t, emu: g.Emulator, dir: g.Directory, pol: g.Policy, srv: g.Server, url: g.URL,
+		tokens: map[string]string{}}
+}
+
+// tweaks applies each of fs in order.
+func tweaks(fs []func(*proxy.Config)) func(*proxy.Config) {
+	return func(c *proxy.Config) {
+		for _, f := range fs {
+			f(c)
+		}
 	}
-	text := string(raw)
-	for _, c := range dir.Tenants[0].Clients {
-		text = strings.ReplaceAll(text, "{{"+c.Name+"}}", c.ID)
-	}
-	p, err := policy.Parse([]byte(text))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // tenant returns the i-th tenant of the directory.
@@ -176,7 +151,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) respon
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.gw.URL+path, rd)
+	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
 	}

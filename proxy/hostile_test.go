@@ -24,7 +24,7 @@ import (
 // body bytes, and an optional Host override.
 func (e *env) rawRequest(method, path, host string, body []byte, headers ...string) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.gw.URL+path, bytes.NewReader(body))
+	req, err := http.NewRequest(method, e.url+path, bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestHostileMethods(t *testing.T) {
 func TestHostileCORS(t *testing.T) {
 	e := newEnv(t, func(c *proxy.Config) { c.CORSOrigins = []string{"https://app.example"} })
 	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
-	host := strings.TrimPrefix(e.gw.URL, "http://")
+	host := strings.TrimPrefix(e.url, "http://")
 	tests := []struct {
 		name, method, origin string
 		status               int

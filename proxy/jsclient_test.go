@@ -104,7 +104,7 @@ func runJSClient(t *testing.T, e *env, dir string, vars ...string) (jsResult, []
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "client.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca, "GRAPHGATE_URL="+ts.URL, "GRAPHGATE_PROXY_URL="+e.gw.URL)
+	cmd.Env = append(os.Environ(), "NODE_EXTRA_CA_CERTS="+ca, "GRAPHGATE_URL="+ts.URL, "GRAPHGATE_PROXY_URL="+e.url)
 	cmd.Env = append(cmd.Env, vars...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -115,8 +115,8 @@ func runJSClient(t *testing.T, e *env, dir string, vars ...string) (jsResult, []
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatalf("client.mjs output is not one JSON object: %v\n%s", err, stdout.Bytes())
 	}
-	if res.ProxyProvider.Origin != e.gw.URL {
-		t.Errorf("the ProxyProvider-style client used %q, want the plain-http gateway %q", res.ProxyProvider.Origin, e.gw.URL)
+	if res.ProxyProvider.Origin != e.url {
+		t.Errorf("the ProxyProvider-style client used %q, want the plain-http gateway %q", res.ProxyProvider.Origin, e.url)
 	}
 	if res.Search.NextLinkOrigin != ts.URL {
 		t.Errorf("@odata.nextLink points at %q, want the gateway %q", res.Search.NextLinkOrigin, ts.URL)

@@ -2,21 +2,15 @@ package proxy_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/graphgate/graphgate/cache"
-	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/graph/emulator"
-	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/audit"
-	"github.com/graphgate/graphgate/proxy/auth"
 )
 
 // fakeClock is a settable clock shared by a gateway's token verifier and revocation list.
@@ -35,46 +29,6 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
-}
-
-// gatewayOn starts another gateway (a new proxy.Server with a fresh cache) on base's
-// emulator, as a second instance or a restarted one. now (nil = time.Now) is the token
-// verifier's clock.
-func gatewayOn(t testing.TB, base *env, now func() time.Time, tweak ...func(*proxy.Config)) *env {
-	t.Helper()
-	var authTenants []auth.Tenant
-	var tenants []proxy.Tenant
-	for _, tn := range base.dir.Tenants {
-		authTenants = append(authTenants, auth.Tenant{ID: tn.ID, Audience: tn.GatewayAppID})
-		gc, err := graph.New(graph.Config{
-			TenantID: tn.ID, ClientID: tn.GatewayAppID, ClientSecret: tn.GatewayClientSecret,
-			AuthorityHost: base.emu.URL() + "/", BaseURL: base.emu.URL() + "/v1.0", HTTPClient: base.emu.HTTPClient(),
-			Timeout: 5 * time.Second,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tenants = append(tenants, proxy.Tenant{ID: tn.ID, Upstream: gc})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	v, err := auth.NewVerifier(ctx, auth.Config{Authority: base.emu.URL(), Tenants: authTenants,
-		HTTPClient: base.emu.HTTPClient(), Now: now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(v.Close)
-	cfg := proxy.Config{Tenants: tenants, Verifier: v, Policy: base.pol, Cache: cache.Config{TTL: time.Minute}}
-	for _, f := range tweak {
-		f(&cfg)
-	}
-	srv, err := proxy.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gw := httptest.NewServer(srv.Handler())
-	t.Cleanup(gw.Close)
-	return &env{t: t, emu: base.emu, dir: base.dir, pol: base.pol, srv: srv, gw: gw, tokens: map[string]string{}}
 }
 
 // mint mints a fresh (not memoised) token issued at iat (zero = now).

@@ -12,6 +12,7 @@ import (
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/metrics"
+	"github.com/graphgate/graphgate/proxy/proxytest"
 )
 
 // scrapeMetrics reads the exposition text of m as Prometheus would.
@@ -53,7 +54,7 @@ func labelValues(text string) []string {
 
 func TestMetricsAfterTraffic(t *testing.T) {
 	m := metrics.New()
-	e := newEnv(t, func(c *proxy.Config) { c.Metrics = m })
+	e := newEnvWith(t, proxytest.Options{Metrics: m})
 	users := e.enabledUsers(0)
 	tok := e.token(0, "chat-web", users[0])
 	// Reads by id and by UPN (a raw path holding a UPN), cache hits, a 404, a bad token.
@@ -145,7 +146,7 @@ func assertNoPersonalLabels(t *testing.T, e *env, text string) {
 // out, and the refusals of the victim's old token.
 func TestMetricsCountRevocations(t *testing.T) {
 	m := metrics.New()
-	e := newEnv(t, func(c *proxy.Config) { c.Metrics = m })
+	e := newEnvWith(t, proxytest.Options{Metrics: m})
 	victim, admin := e.victim(0), e.withRole(0, proxy.RoleAdmin)
 	tok := e.token(0, "chat-web", victim)
 	if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {

@@ -127,10 +127,10 @@ func TestSearchAndPaging(t *testing.T) {
 		}
 		next = ""
 		if link, ok := body["@odata.nextLink"].(string); ok {
-			if !strings.HasPrefix(link, e.gw.URL+"/v1.0/users?") {
+			if !strings.HasPrefix(link, e.url+"/v1.0/users?") {
 				t.Fatalf("nextLink does not point back at the gateway: %s", link)
 			}
-			next = strings.TrimPrefix(link, e.gw.URL)
+			next = strings.TrimPrefix(link, e.url)
 		}
 	}
 	if len(seen) < 3 {

@@ -4,10 +4,11 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/graphgate/graphgate/cache"
 	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/odata"
 )
 
 // project returns the user's values for exactly fields, in Graph's shape: a selected
@@ -21,16 +22,14 @@ func project(u graph.User, fields []string) map[string]any {
 }
 
 // isSelf reports whether the user record is the caller's own.
-func isSelf(cl caller, u graph.User) bool {
-	return strings.EqualFold(userID(u), cl.principal.ObjectID)
+func isSelf(sc *scope, u graph.User) bool {
+	return strings.EqualFold(u.ID(), sc.principal.ObjectID)
 }
 
-// decide applies the caller's policy to one user record and sets the withheld-fields
-// header. It is the single place where response fields are chosen.
-func (s *Server) decide(c *gin.Context, cl caller, op policy.Operation, u graph.User, q odataQuery) policy.Decision {
-	d := s.decision(cl.client, op, isSelf(cl, u), q)
-	noteWithheld(c, d.Withheld)
-	return d
+// decider applies the callers' policies, memoising decisions: the same few field lists
+// come again and again.
+type decider struct {
+	memo *lru.Cache[decisionKey, policy.Decision]
 }
 
 // decisionKey is everything a policy decision depends on.
@@ -41,49 +40,41 @@ type decisionKey struct {
 	sel    string // the raw $select; "" means Graph's default set
 }
 
-// decision returns the client's decision for the request's $select, memoised: the same
-// few field lists come again and again. The returned slices are shared: read only.
-func (s *Server) decision(cl *policy.Client, op policy.Operation, self bool, q odataQuery) policy.Decision {
-	k := decisionKey{client: cl, op: op, self: self, sel: q.raw["select"]}
-	if d, ok := s.decisions.Get(k); ok {
-		return d
-	}
-	d := cl.Decide(op, self, q.Select)
-	s.decisions.Add(k, d)
-	return d
+func newDecider() (*decider, error) {
+	memo, err := lru.New[decisionKey, policy.Decision](1024)
+	return &decider{memo: memo}, err
 }
 
-// noteWithheld adds fields to the response's withheld-fields header.
-func noteWithheld(c *gin.Context, withheld []string) {
-	if len(withheld) == 0 {
-		return
+// decision returns the client's decision for the request's $select. The returned slices
+// are shared: read only.
+func (d *decider) decision(cl *policy.Client, op policy.Operation, self bool, q odata.Query) policy.Decision {
+	k := decisionKey{client: cl, op: op, self: self, sel: q.RawSelect()}
+	if dec, ok := d.memo.Get(k); ok {
+		return dec
 	}
-	h := c.Writer.Header()
-	have := h.Get(HeaderWithheld)
-	for _, f := range withheld {
-		if !containsFold(strings.Split(have, ","), f) {
-			if have != "" {
-				have += ","
-			}
-			have += f
-		}
-	}
-	h.Set(HeaderWithheld, have)
+	dec := cl.Decide(op, self, q.Select)
+	d.memo.Add(k, dec)
+	return dec
 }
 
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+// decide applies the caller's policy to one user record and notes the withheld fields.
+// It is the single place where response fields are chosen.
+func (d *decider) decide(c *gin.Context, op policy.Operation, u graph.User, q odata.Query) policy.Decision {
+	sc := scopeOf(c)
+	dec := d.decision(sc.client, op, isSelf(sc, u), q)
+	noteWithheld(c, dec.Withheld)
+	return dec
 }
 
-// baseURL is the gateway's external base URL, for @odata links.
-func (s *Server) baseURL(c *gin.Context) string {
-	if s.cfg.PublicURL != "" {
-		return strings.TrimRight(s.cfg.PublicURL, "/")
+// links builds the gateway's external URLs for @odata.context and @odata.nextLink.
+type links struct {
+	publicURL string // Config.PublicURL; "" derives the base from the request
+}
+
+// base is the gateway's external base URL.
+func (l links) base(c *gin.Context) string {
+	if l.publicURL != "" {
+		return strings.TrimRight(l.publicURL, "/")
 	}
 	scheme := "http"
 	if c.Request.TLS != nil {
@@ -92,9 +83,9 @@ func (s *Server) baseURL(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
-// contextURL builds an @odata.context value like Graph's ("…/v1.0/$metadata#users/$entity").
-func (s *Server) contextURL(c *gin.Context, fragment string) string {
-	return s.baseURL(c) + "/" + apiVersion(c) + "/$metadata#" + fragment
+// context builds an @odata.context value like Graph's ("…/v1.0/$metadata#users/$entity").
+func (l links) context(c *gin.Context, fragment string) string {
+	return l.base(c) + "/" + apiVersion(c) + "/$metadata#" + fragment
 }
 
 // apiVersion is "v1.0" or "beta", from the matched route.
@@ -111,11 +102,4 @@ func selectFragment(set string, requested, fields []string) string {
 		return set
 	}
 	return set + "(" + strings.Join(fields, ",") + ")"
-}
-
-// setOutcome records the cache outcome for the access log.
-func setOutcome(c *gin.Context, o cache.Outcome) {
-	if o != "" {
-		c.Set(ctxCacheOutcome, string(o))
-	}
 }

@@ -1,63 +1,76 @@
 package proxy
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/privacy"
+	"github.com/graphgate/graphgate/proxy/ratelimit"
 	"github.com/graphgate/graphgate/proxy/usage/dashboard"
 )
 
-// routes lists the gateway's whole API surface.
-func (s *Server) routes() *gin.Engine {
+// routes builds the engine: the gateway's whole API surface. dispatch is the gateway's
+// own handler, through which $batch items are served.
+func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.Engine, error) {
+	dec, err := newDecider()
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	lim := ratelimit.New(cfg.RateLimit)
+	ln := links{publicURL: cfg.PublicURL}
+	who := &callers{verifier: cfg.Verifier, policy: cfg.Policy, dir: dir, revs: cfg.Revocations,
+		metrics: cfg.Metrics, log: cfg.Logger}
+	notice := privacy.NewNotice(cfg.Policy, cfg.Cache, cfg.Privacy)
+
 	e := newEngine()
-	e.Use(recoverer(s.log), requestContext(), s.observe(), corsMiddleware(s.cfg.CORSOrigins))
-	e.Use(requestLimits())
-	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute()) })
-	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed()) })
+	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),
+		corsMiddleware(cfg.CORSOrigins), requestLimits())
+	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute) })
+	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", s.handleReadyz())
+	e.GET("/readyz", handleReadyz(cfg.Verifier, cfg.ReadyChecks))
 
 	// Transparency: the record of processing (public) and the data subject's own export.
-	e.GET("/privacy", s.handlePrivacy())
-	e.GET("/privacy/v1/me/export", requestBody(), s.authenticate(), s.rateLimit(), s.handleExport())
+	e.GET("/privacy", handlePrivacy(notice))
+	e.GET("/privacy/v1/me/export", requestBody(), who.authenticate(), rateLimit(lim),
+		handleExport(dir, notice, exportRevocations(cfg)))
 
-	v1 := e.Group("/v1.0", requestBody(), s.authenticate(), s.rateLimit())
-	v1.GET("/me", require(policy.OpMeRead), s.handleUser())
-	v1.GET("/users", require(policy.OpUsersList), s.handleUserList())
-	v1.GET("/users/:id", requireAny(policy.OpUsersRead, policy.OpMeRead), s.handleUser())
-	for _, who := range []string{"/me", "/users/:id"} {
-		v1.GET(who+"/photo", require(policy.OpPhotoRead), s.handlePhotoMeta())
-		v1.GET(who+"/photo/$value", require(policy.OpPhotoRead), s.handlePhotoValue())
-		v1.GET(who+"/photos/:size/$value", require(policy.OpPhotoRead), s.handlePhotoValue())
-		v1.GET(who+"/manager", require(policy.OpManagerRead), s.handleManager())
-		v1.GET(who+"/directReports", require(policy.OpDirectReportsRead), s.handleDirectReports())
-		v1.GET(who+"/presence", require(policy.OpPresenceRead), s.handlePresence())
+	v1 := e.Group("/v1.0", requestBody(), who.authenticate(), rateLimit(lim))
+	v1.GET("/me", require(policy.OpMeRead), handleUser(dir, dec, ln))
+	v1.GET("/users", require(policy.OpUsersList), handleUserList(dir, dec, ln))
+	v1.GET("/users/:id", requireAny(policy.OpUsersRead, policy.OpMeRead), handleUser(dir, dec, ln))
+	for _, subject := range []string{"/me", "/users/:id"} {
+		v1.GET(subject+"/photo", require(policy.OpPhotoRead), handlePhotoMeta(dir, ln))
+		v1.GET(subject+"/photo/$value", require(policy.OpPhotoRead), handlePhotoValue(dir))
+		v1.GET(subject+"/photos/:size/$value", require(policy.OpPhotoRead), handlePhotoValue(dir))
+		v1.GET(subject+"/manager", require(policy.OpManagerRead), handleManager(dir, dec, ln))
+		v1.GET(subject+"/directReports", require(policy.OpDirectReportsRead), handleDirectReports(dir, dec, ln))
+		v1.GET(subject+"/presence", require(policy.OpPresenceRead), handlePresence(dir, ln))
 	}
-	v1.POST("/communications/getPresencesByUserId", require(policy.OpPresenceRead), s.handlePresences())
-	v1.POST("/$batch", s.handleBatch())
+	v1.POST("/communications/getPresencesByUserId", require(policy.OpPresenceRead), handlePresences(dir, ln))
+	v1.POST("/$batch", handleBatch(dir, lim, dispatch))
 
 	// Microsoft Graph Toolkit reads presence from the beta endpoint.
-	beta := e.Group("/beta", requestBody(), s.authenticate(), s.rateLimit(), require(policy.OpPresenceRead))
-	beta.GET("/me/presence", s.handlePresence())
-	beta.GET("/users/:id/presence", s.handlePresence())
-	beta.POST("/communications/getPresencesByUserId", s.handlePresences())
-	beta.POST("/$batch", s.handleBatch())
+	beta := e.Group("/beta", requestBody(), who.authenticate(), rateLimit(lim), require(policy.OpPresenceRead))
+	beta.GET("/me/presence", handlePresence(dir, ln))
+	beta.GET("/users/:id/presence", handlePresence(dir, ln))
+	beta.POST("/communications/getPresencesByUserId", handlePresences(dir, ln))
+	beta.POST("/$batch", handleBatch(dir, lim, dispatch))
 
-	// Analysts' usage API: anonymised aggregates of the caller's tenant, released only
-	// under the k-rule (proxy/usage). Needs app role Gateway.Analyst.
-	if s.cfg.UsageReports != nil {
-		u := e.Group("/usage/v1", s.authenticateSession(), requireRole(RoleAnalyst))
+	if cfg.UsageReports != nil {
+		// Analysts' usage API: anonymised aggregates of the caller's tenant, released only
+		// under the k-rule (proxy/usage). Needs app role Gateway.Analyst.
+		u := e.Group("/usage/v1", who.authenticateSession(), requireRole(RoleAnalyst))
 		for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
-			u.GET("/"+kind, s.handleUsageReport(kind))
+			u.GET("/"+kind, handleUsageReport(cfg.UsageReports, kind))
 		}
-	}
-
-	// Analysts' dashboard page: static files embedded in the binary (proxy/usage/dashboard).
-	// The page loads without a token; its calls to /usage/v1 carry the analyst's.
-	if s.cfg.UsageReports != nil {
+		// Analysts' dashboard page: static files embedded in the binary. The page loads
+		// without a token; its calls to /usage/v1 carry the analyst's.
 		page := gin.WrapH(dashboard.Handler("/usage/"))
 		e.GET("/usage/", page)
 		e.GET("/usage/assets/*file", dashboardAsset(page, dashboard.Assets()))
@@ -66,10 +79,12 @@ func (s *Server) routes() *gin.Engine {
 
 	// Admin API (remote logout, cache purge): app role Gateway.Admin, caller's tenant only;
 	// the read policy is not consulted (see authenticateSession). One audit record per call.
-	admin := e.Group("/admin/v1", requestBody(), s.authenticateSession())
-	admin.POST("/users/:id/logout", s.audited("user.logout"), requireRole(RoleAdmin), s.handleLogout())
-	admin.POST("/cache/purge", s.audited("cache.purge"), requireRole(RoleAdmin), s.handlePurgeTenant())
-	return e
+	admin := e.Group("/admin/v1", requestBody(), who.authenticateSession())
+	admin.POST("/users/:id/logout", audited(cfg.Audit, cfg.Logger, "user.logout"), requireRole(RoleAdmin),
+		handleLogout(dir, cfg.Revocations, cfg.Metrics, cfg.Logger))
+	admin.POST("/cache/purge", audited(cfg.Audit, cfg.Logger, "cache.purge"), requireRole(RoleAdmin),
+		handlePurgeTenant(dir, cfg.Revocations))
+	return e, nil
 }
 
 func handleHealthz() gin.HandlerFunc {
@@ -78,38 +93,24 @@ func handleHealthz() gin.HandlerFunc {
 
 // handleReadyz reports ready once every tenant's signing keys are loaded and every
 // registered readiness check passes.
-func (s *Server) handleReadyz() gin.HandlerFunc {
+func handleReadyz(v TokenVerifier, checks map[string]func() error) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		checks := gin.H{"tokens": "ok"}
+		report := gin.H{"tokens": "ok"}
 		ready := true
-		if !s.cfg.Verifier.Ready() {
-			checks["tokens"], ready = "signing keys not loaded", false
+		if !v.Ready() {
+			report["tokens"], ready = "signing keys not loaded", false
 		}
-		for name, check := range s.cfg.ReadyChecks {
+		for name, check := range checks {
 			if err := check(); err != nil {
-				checks[name], ready = err.Error(), false
+				report[name], ready = err.Error(), false
 			} else {
-				checks[name] = "ok"
+				report[name] = "ok"
 			}
 		}
 		status := http.StatusOK
 		if !ready {
 			status = http.StatusServiceUnavailable
 		}
-		c.JSON(status, gin.H{"ready": ready, "checks": checks})
-	}
-}
-
-// requireAny refuses the request with 403 unless the caller may use one of ops.
-func requireAny(ops ...policy.Operation) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		cl := callerOf(c).client
-		for _, op := range ops {
-			if cl.Allows(op) {
-				c.Next()
-				return
-			}
-		}
-		abortWithError(c, errForbidden("The client application may not read user profiles."))
+		c.JSON(status, gin.H{"ready": ready, "checks": report})
 	}
 }

@@ -28,7 +28,7 @@ func (s *staticToken) GetAllowedHostsValidator() *kauth.AllowedHostsValidator { 
 func TestMicrosoftGraphSDKThroughGateway(t *testing.T) {
 	e := newEnv(t)
 	me := e.enabledUsers(0)[0]
-	gwURL, _ := url.Parse(e.gw.URL)
+	gwURL, _ := url.Parse(e.url)
 	hosts, err := kauth.NewAllowedHostsValidatorErrorCheck([]string{gwURL.Host})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestMicrosoftGraphSDKThroughGateway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	adapter.SetBaseUrl(e.gw.URL + "/v1.0")
+	adapter.SetBaseUrl(e.url + "/v1.0")
 	client := msgraphsdk.NewGraphServiceClient(adapter)
 	ctx := context.Background()
 

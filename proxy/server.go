@@ -1,9 +1,13 @@
-// Package proxy is graphgate's gin gateway: a Graph-compatible, data-minimising read
-// path. Every route is listed in routes.go; handlers ask for exactly their dependencies.
+// Package proxy is graphgate's gin layer: a Graph-compatible, data-minimising read path,
+// the admin and usage APIs and the transparency pages. Every route is listed in
+// routes.go; handler makers ask for exactly their dependencies. Data comes from
+// proxy/directory, query options are parsed by proxy/odata, and errors.go maps domain
+// errors to Graph's error envelope.
 package proxy
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,28 +15,30 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/graphgate/graphgate/cache"
-	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/audit"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/auth/revoke"
+	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/metrics"
+	"github.com/graphgate/graphgate/proxy/privacy"
+	"github.com/graphgate/graphgate/proxy/ratelimit"
 )
 
 // Upstream is what the gateway needs from Microsoft Graph for one tenant.
 // *graph.Client implements it.
-type Upstream interface {
-	User(ctx context.Context, idOrUPN string, fields []string) (graph.User, error)
-	Users(ctx context.Context, q graph.Query) (graph.UserPage, error)
-	Manager(ctx context.Context, id string, fields []string) (graph.User, error)
-	DirectReports(ctx context.Context, id string, fields []string) ([]graph.User, error)
-	Photo(ctx context.Context, id, size string) (graph.Photo, error)
-	Presence(ctx context.Context, id string) (graph.Presence, error)
-	Presences(ctx context.Context, ids []string) ([]graph.Presence, error)
-	UsersByID(ctx context.Context, ids []string, fields []string) (map[string]graph.BatchResult, error)
-	RevokeSignInSessions(ctx context.Context, id string) error
-}
+type Upstream = directory.Upstream
+
+// Tenant is one customer tenant the gateway serves.
+type Tenant = directory.Tenant
+
+// RateLimitConfig configures the per-user and per-client-app rate limits.
+type RateLimitConfig = ratelimit.Config
+
+// PrivacyConfig describes the deployment for the record of processing at /privacy.
+type PrivacyConfig = privacy.Config
 
 // TokenVerifier validates bearer tokens. *auth.Verifier implements it.
 type TokenVerifier interface {
@@ -40,13 +46,13 @@ type TokenVerifier interface {
 	Ready() bool
 }
 
-// Tenant is one customer tenant the gateway serves.
-type Tenant struct {
-	ID       string // Entra tenant id (GUID), as in the tokens' tid claim
-	Upstream Upstream
+// AuditSink receives one record per admin action. *audit.Logger implements it.
+type AuditSink interface {
+	Emit(audit.Event) error
 }
 
-// Config configures a Server. Zero values of optional fields are safe defaults.
+// Config configures a Server. Zero values of optional fields are safe defaults. New
+// copies what it needs: changing a Config after New has no effect.
 type Config struct {
 	Tenants  []Tenant       // required: the allowed tenants
 	Verifier TokenVerifier  // required
@@ -75,8 +81,9 @@ type Config struct {
 	RateLimit RateLimitConfig
 	// Privacy describes the deployment for the record of processing at /privacy.
 	Privacy PrivacyConfig
-	// Metrics receives the operator metrics (requests, upstream calls, cache); nil = off.
-	// Serve Metrics.Handler() on a listener of its own, never on the API port.
+	// Metrics receives the operator metrics (requests, cache); nil = off. Upstream calls
+	// are counted by the graph clients' OnCall hook. Serve Metrics.Handler() on a
+	// listener of its own, never on the API port.
 	Metrics *metrics.Metrics
 	// Usage receives one anonymised usage event per authenticated request (nil = usage
 	// counting off). *usage.Recorder implements it.
@@ -96,16 +103,9 @@ type Config struct {
 
 // Server is the gateway. Create it with New and serve Handler().
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	tenants map[string]*tenantState
-	cache   *cache.Cache[entry]
-	fields  []string // upstream $select: union of fields any policy allows + internal
-	engine  *gin.Engine
-	limiter *rateLimiter
-	notice  *privacyNotice
-	// decisions memoises policy decisions per client, operation and $select.
-	decisions *lru.Cache[decisionKey, policy.Decision]
+	dir    *directory.Directory
+	engine *gin.Engine
+	fold   caseFolder
 }
 
 // New validates cfg and builds the gateway.
@@ -116,40 +116,36 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Tenants) == 0 {
 		return nil, errors.New("proxy: at least one tenant is required")
 	}
-	if cfg.UpstreamConcurrency <= 0 {
-		cfg.UpstreamConcurrency = 16
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.UpstreamQueueWait <= 0 {
-		cfg.UpstreamQueueWait = 2 * time.Second
+	if cfg.Audit == nil {
+		cfg.Audit = discardAudit{}
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if cfg.Revocations == nil {
+		var err error
+		if cfg.Revocations, err = newLocalRevocations(); err != nil {
+			return nil, err
+		}
 	}
-	c, err := cache.New[entry](cfg.Cache)
+	dir, err := directory.New(directory.Config{Tenants: cfg.Tenants, Cache: cfg.Cache,
+		Fields: cfg.Policy.UpstreamFields(), Concurrency: cfg.UpstreamConcurrency, QueueWait: cfg.UpstreamQueueWait})
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	s := &Server{cfg: cfg, log: log, cache: c, tenants: map[string]*tenantState{},
-		fields: cfg.Policy.UpstreamFields(), limiter: newRateLimiter(cfg.RateLimit)}
-	s.notice = newPrivacyNotice(cfg)
-	if s.decisions, err = lru.New[decisionKey, policy.Decision](1024); err != nil {
+	if err := cfg.Metrics.WatchCache("profiles", dir.Stats); err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
 	}
-	for _, t := range cfg.Tenants {
-		if t.ID == "" || t.Upstream == nil {
-			return nil, errors.New("proxy: a tenant needs an id and an upstream")
-		}
-		t.Upstream = instrumentUpstream(t.Upstream, cfg.Metrics)
-		s.tenants[t.ID] = newTenantState(t, cfg.UpstreamConcurrency, cfg.UpstreamQueueWait)
-	}
-	if err := cfg.Metrics.WatchCache("profiles", s.CacheStats); err != nil {
-		return nil, fmt.Errorf("proxy: %w", err)
-	}
-	if err := s.initSessions(); err != nil {
+	revs := cfg.Revocations
+	revs.Subscribe(revoke.Subscriber{
+		UserRevoked:  func(tenantID, key string) { purgeUserByKey(dir, revs, tenantID, key) },
+		TenantPurged: func(tenantID string) { dir.PurgeTenant(tenantID) },
+	})
+	s := &Server{dir: dir}
+	if s.engine, err = routes(cfg, dir, http.HandlerFunc(s.serveHTTP)); err != nil {
 		return nil, err
 	}
-	s.engine = s.routes()
+	s.fold = newCaseFolder(s.engine.Routes())
 	return s, nil
 }
 
@@ -159,28 +155,38 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // serveHTTP routes a request after giving its path Graph's canonical casing: Graph's
 // URLs are case-insensitive ("/Users/{id}/DirectReports").
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	r.URL.Path = canonicalPath(r.URL.Path)
+	r.URL.Path = s.fold.canonical(r.URL.Path)
 	r.URL.RawPath = ""
 	s.engine.ServeHTTP(w, r)
 }
 
 // CacheStats reports the profile cache's counters.
-func (s *Server) CacheStats() cache.Stats { return s.cache.Stats() }
+func (s *Server) CacheStats() cache.Stats { return s.dir.Stats() }
 
 // PurgeUser drops every cached entry holding data of one user of one tenant.
-func (s *Server) PurgeUser(tenantID, userID string) int { return s.cache.PurgeUser(tenantID, userID) }
+func (s *Server) PurgeUser(tenantID, userID string) int { return s.dir.PurgeUser(tenantID, userID) }
 
 // PurgeTenant drops every cached entry of one tenant.
-func (s *Server) PurgeTenant(tenantID string) int { return s.cache.PurgeTenant(tenantID) }
+func (s *Server) PurgeTenant(tenantID string) int { return s.dir.PurgeTenant(tenantID) }
 
-// clientName is the policy name of a client app, or "other" for unknown apps; it is what
-// logs and metrics record instead of raw app ids of unknown callers.
-func (s *Server) clientName(appID string) string {
-	if cl, ok := s.cfg.Policy.Client(appID); ok {
-		return cl.Name
+// newLocalRevocations is the default revocation list: this instance's memory, with a
+// random hashing key.
+func newLocalRevocations() (Revocations, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("proxy: revocation key: %w", err)
 	}
-	return "other"
+	m, err := revoke.NewMemory(revoke.Config{Secret: secret})
+	if err != nil {
+		return nil, fmt.Errorf("proxy: %w", err)
+	}
+	return m, nil
 }
+
+// discardAudit is the AuditSink used when none is configured.
+type discardAudit struct{}
+
+func (discardAudit) Emit(audit.Event) error { return nil }
 
 func newEngine() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)

@@ -2,16 +2,13 @@ package proxy
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
-	"github.com/graphgate/graphgate/graph"
-	"github.com/graphgate/graphgate/proxy/audit"
 	"github.com/graphgate/graphgate/proxy/auth"
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
+	"github.com/graphgate/graphgate/proxy/directory"
 )
 
 // Revocations is the per-user revocation list: checked on every request (a local
@@ -29,47 +26,11 @@ type Revocations interface {
 	KeyOf(tenantID, userID string) string
 }
 
-// AuditSink receives one record per admin action. *audit.Logger implements it.
-type AuditSink interface {
-	Emit(audit.Event) error
-}
-
-// discardAudit is the AuditSink used when none is configured.
-type discardAudit struct{}
-
-func (discardAudit) Emit(audit.Event) error { return nil }
-
-// initSessions fills in the revocation list and audit sink defaults and has the list
-// purge this instance's cache when another instance revokes a user or purges a tenant.
-func (s *Server) initSessions() error {
-	if s.cfg.Revocations == nil {
-		secret := make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
-			return fmt.Errorf("proxy: revocation key: %w", err)
-		}
-		m, err := revoke.NewMemory(revoke.Config{Secret: secret})
-		if err != nil {
-			return fmt.Errorf("proxy: %w", err)
-		}
-		s.cfg.Revocations = m
-	}
-	if s.cfg.Audit == nil {
-		s.cfg.Audit = discardAudit{}
-	}
-	s.cfg.Revocations.Subscribe(revoke.Subscriber{
-		UserRevoked:  s.purgeUserByKey,
-		TenantPurged: func(tenantID string) { s.PurgeTenant(tenantID) },
-	})
-	return nil
-}
-
 // purgeUserByKey drops every cached entry of the tenant holding data of the user whose
 // keyed hash (Revocations.KeyOf) is key. Other instances name a revoked user by that
 // hash only, so each user id the tenant's cached entries list is hashed and compared.
-func (s *Server) purgeUserByKey(tenantID, key string) {
-	s.cache.PurgeUsersWhere(tenantID, func(userID string) bool {
-		return s.cfg.Revocations.KeyOf(tenantID, userID) == key
-	})
+func purgeUserByKey(dir *directory.Directory, revs Revocations, tenantID, key string) {
+	dir.PurgeUsersWhere(tenantID, func(userID string) bool { return revs.KeyOf(tenantID, userID) == key })
 }
 
 // errRevocationUnavailable answers tokens the revocation list cannot check (its shared
@@ -97,44 +58,29 @@ const (
 // user record, cached no longer than profiles are, so they hold across restarts
 // without the gateway storing anything. If the record cannot be read (Graph down or
 // throttling), only the revocation list is enforced.
-func (s *Server) checkSession(ctx context.Context, p auth.Principal) error {
-	switch s.cfg.Revocations.Check(p.TenantID, p.ObjectID, p.IssuedAt) {
+func (a *callers) checkSession(ctx context.Context, p auth.Principal) error {
+	switch a.revs.Check(p.TenantID, p.ObjectID, p.IssuedAt) {
 	case revoke.Revoked:
-		s.cfg.Metrics.RevokedTokenRefused()
+		a.metrics.RevokedTokenRefused()
 		return errSessionEnded(descRevoked)
 	case revoke.Unverifiable:
 		return errRevocationUnavailable
 	}
-	t, ok := s.tenants[p.TenantID]
-	if !ok {
-		return nil // authenticate refuses the tenant next
-	}
-	u, _, err := s.loadAnyUser(ctx, t, p.ObjectID)
-	var ae *apiError
+	u, _, err := a.dir.AnyUser(ctx, p.TenantID, p.ObjectID)
 	switch {
 	case err == nil:
-	case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+	case errors.Is(err, directory.ErrNotFound):
 		return errSessionEnded(descDisabled)
 	default:
-		s.log.Debug("session check without the user record", "tenant", p.TenantID, "error_type", fmt.Sprintf("%T", err))
+		a.log.Debug("session check without the user record", "tenant", p.TenantID, "error_code", apiErrorOf(err).Code)
 		return nil
 	}
-	if !enabled(u) {
+	if !u.AccountEnabled() {
 		return errSessionEnded(descDisabled)
 	}
-	if from, ok := validFrom(u); ok && revoke.IssuedBefore(p.IssuedAt, from) {
-		s.cfg.Metrics.RevokedTokenRefused()
+	if from, ok := u.SignInSessionsValidFrom(); ok && revoke.IssuedBefore(p.IssuedAt, from) {
+		a.metrics.RevokedTokenRefused()
 		return errSessionEnded(descEntraRevoked)
 	}
 	return nil
-}
-
-// validFrom reads signInSessionsValidFromDateTime from a user record.
-func validFrom(u graph.User) (time.Time, bool) {
-	s, _ := u["signInSessionsValidFromDateTime"].(string)
-	if s == "" {
-		return time.Time{}, false
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	return t, err == nil
 }

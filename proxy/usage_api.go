@@ -28,7 +28,7 @@ type UsageReports interface {
 // handleUsageReport answers one usage report (kind: requests, latency, cache,
 // active-users) for the caller's tenant, as JSON or, with format=csv or Accept: text/csv,
 // as CSV.
-func (s *Server) handleUsageReport(kind string) gin.HandlerFunc {
+func handleUsageReport(rep UsageReports, kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		csv, err := wantsCSV(c)
 		if err != nil {
@@ -45,20 +45,19 @@ func (s *Server) handleUsageReport(kind string) gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		pr, _ := principalOf(c)
-		ctx, rep := c.Request.Context(), s.cfg.UsageReports
+		ctx, tenantID := c.Request.Context(), scopeOf(c).tenantID()
 		switch kind {
 		case "requests":
-			r, err := rep.Requests(ctx, pr.TenantID, p)
+			r, err := rep.Requests(ctx, tenantID, p)
 			writeReport(c, kind, r, err, csv)
 		case "latency":
-			r, err := rep.Latency(ctx, pr.TenantID, p)
+			r, err := rep.Latency(ctx, tenantID, p)
 			writeReport(c, kind, r, err, csv)
 		case "cache":
-			r, err := rep.Cache(ctx, pr.TenantID, p)
+			r, err := rep.Cache(ctx, tenantID, p)
 			writeReport(c, kind, r, err, csv)
 		default:
-			r, err := rep.ActiveUsers(ctx, pr.TenantID, p)
+			r, err := rep.ActiveUsers(ctx, tenantID, p)
 			writeReport(c, kind, r, err, csv)
 		}
 	}

@@ -22,12 +22,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/graphgate/graphgate/cache"
-	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/graph/emulator"
-	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
-	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/proxytest"
 	"github.com/graphgate/graphgate/proxy/usage"
 )
 
@@ -56,11 +53,8 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	gwURL, stopGW, err := serve(gw)
-	if err != nil {
-		return err
-	}
-	defer stopGW()
+	defer gw.Close()
+	gwURL := gw.URL
 
 	// Fetch the exact bytes the gateway answers, to serve them from the bare handler.
 	body, header, err := fetch(gwURL+path, token)
@@ -105,36 +99,20 @@ func run(args []string, out io.Writer) error {
 	return nil
 }
 
-// gateway builds a gateway for the emulator's first tenant and warms one cache entry.
-func gateway(ctx context.Context, emu *emulator.Emulator) (http.Handler, string, string, error) {
-	t := emu.Directory().Tenants[0]
-	var chat string
-	for _, c := range t.Clients {
-		if c.Name == "chat-web" {
-			chat = c.ID
-		}
-	}
-	pol, err := policy.Parse([]byte(fmt.Sprintf(`clients:
-  - app_id: %s
+// loadPolicy is the policy of the load run: one client app reading colleagues' profiles.
+const loadPolicy = `clients:
+  - app_id: "{{chat-web}}"
     name: chat-web
     purpose: Load test.
     operations: [me.read, users.read]
     fields: {self: [displayName, jobTitle, mail], others: [displayName, jobTitle, mail]}
-`, chat)))
-	if err != nil {
-		return nil, "", "", err
-	}
-	gc, err := graph.New(graph.Config{TenantID: t.ID, ClientID: t.GatewayAppID, ClientSecret: t.GatewayClientSecret,
-		AuthorityHost: emu.URL() + "/", BaseURL: emu.URL() + "/v1.0", HTTPClient: emu.HTTPClient()})
-	if err != nil {
-		return nil, "", "", err
-	}
-	v, err := auth.NewVerifier(ctx, auth.Config{Authority: emu.URL(), HTTPClient: emu.HTTPClient(),
-		Tenants: []auth.Tenant{{ID: t.ID, Audience: t.GatewayAppID}}})
-	if err != nil {
-		return nil, "", "", err
-	}
-	// Usage counting is on, as in production: SQLite in a temporary data directory.
+`
+
+// gateway starts the test gateway (proxytest) on the emulator, as production runs it:
+// usage counting on (SQLite in a temporary data directory) and the rate limiter in the
+// path (its cost is measured) but never refusing. It returns the gateway, the path of
+// a cached colleague's profile and a token of a user of the first tenant.
+func gateway(ctx context.Context, emu *emulator.Emulator) (*proxytest.Gateway, string, string, error) {
 	dir, err := os.MkdirTemp("", "graphgate-load-")
 	if err != nil {
 		return nil, "", "", err
@@ -147,18 +125,25 @@ func gateway(ctx context.Context, emu *emulator.Emulator) (http.Handler, string,
 	if err != nil {
 		return nil, "", "", err
 	}
-	srv, err := proxy.New(proxy.Config{Tenants: []proxy.Tenant{{ID: t.ID, Upstream: gc}}, Verifier: v, Policy: pol, Usage: rec,
-		Cache: cache.Config{TTL: 10 * time.Minute},
-		// The limiter stays in the path (its cost is measured) but never refuses.
-		RateLimit: proxy.RateLimitConfig{PerUserRPS: 1e9, PerUserBurst: 1e9, PerClientRPS: 1e9, PerClientBurst: 1e9}})
+	g, err := proxytest.Start(proxytest.Options{Emulator: emu, PolicyTemplate: loadPolicy, CacheTTL: 10 * time.Minute,
+		RateLimits: true, RateLimit: proxy.RateLimitConfig{PerUserRPS: 1e9, PerUserBurst: 1e9, PerClientRPS: 1e9, PerClientBurst: 1e9},
+		Configure: func(c *proxy.Config) { c.Usage = rec }})
 	if err != nil {
 		return nil, "", "", err
+	}
+	t := g.Directory.Tenants[0]
+	var chat string
+	for _, c := range t.Clients {
+		if c.Name == "chat-web" {
+			chat = c.ID
+		}
 	}
 	tok, err := emu.MintToken(emulator.TokenRequest{TenantID: t.ID, ClientID: chat, UserID: t.Users[0].ID, TTL: time.Hour})
 	if err != nil {
+		g.Close()
 		return nil, "", "", err
 	}
-	return srv.Handler(), "/v1.0/users/" + t.Users[1].ID + "?$select=displayName,jobTitle,mail", tok, nil
+	return g, "/v1.0/users/" + t.Users[1].ID + "?$select=displayName,jobTitle,mail", tok, nil
 }
 
 func serve(h http.Handler) (string, func(), error) {

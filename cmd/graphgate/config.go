@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // Config is graphgate's configuration file (YAML). `${VAR}` anywhere in the file is
@@ -110,10 +111,7 @@ type PrivacyConfig struct {
 	Contact       string `yaml:"contact"`        // the privacy contact (address or URL)
 }
 
-var (
-	envRef    = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
-	guidShape = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-)
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // loadConfig reads, expands and validates a config file.
 func loadConfig(path string, getenv func(string) string) (Config, error) {
@@ -161,7 +159,7 @@ func (c *Config) validate() error {
 	c.Authority = strings.TrimRight(orDefault(c.Authority, "https://login.microsoftonline.com"), "/")
 	c.GraphURL = strings.TrimRight(orDefault(c.GraphURL, "https://graph.microsoft.com/v1.0"), "/")
 	var errs []error
-	if !guidShape.MatchString(c.AppID) {
+	if !spec.IsObjectID(c.AppID) {
 		errs = append(errs, errors.New("app_id must be graphgate's application (client) id, a GUID"))
 	}
 	if c.PolicyFile == "" {
@@ -181,7 +179,7 @@ func (c *Config) validate() error {
 		t := &c.Tenants[i]
 		t.ClientID = orDefault(t.ClientID, c.AppID)
 		switch {
-		case !guidShape.MatchString(t.ID):
+		case !spec.IsObjectID(t.ID):
 			errs = append(errs, fmt.Errorf("tenants[%d]: id must be the tenant id (GUID)", i))
 		case seen[strings.ToLower(t.ID)]:
 			errs = append(errs, fmt.Errorf("tenants[%d]: duplicate tenant id", i))

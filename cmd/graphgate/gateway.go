@@ -79,6 +79,7 @@ func (g *gateway) Close() { g.usage.close(); g.sessions.close(); g.verifier.Clos
 // buildGateway wires the gateway from its configuration: policy, token verifier, one
 // Graph client per tenant, cache.
 func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.Client, log *slog.Logger) (*gateway, error) {
+	m := newMetrics(cfg.Metrics)
 	var authTenants []auth.Tenant
 	var tenants []proxy.Tenant
 	for _, t := range cfg.Tenants {
@@ -92,6 +93,9 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 			HTTPClient:    hc,
 			Timeout:       cfg.Upstream.Timeout,
 			Logger:        log.With("component", "graph"),
+		}
+		if m != nil {
+			gc.OnCall = m.ObserveUpstream // upstream calls by operation and outcome
 		}
 		if t.CertificateFile != "" {
 			pem, err := os.ReadFile(cfg.path(t.CertificateFile))
@@ -116,7 +120,6 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	if err != nil {
 		return nil, err
 	}
-	m := newMetrics(cfg.Metrics)
 	ur, err := openUsage(ctx, cfg, log.With("component", "usage"))
 	if err != nil {
 		v.Close()

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
-)
 
-// maxBatch is Graph's limit of requests per $batch.
-const maxBatch = 20
+	"github.com/graphgate/graphgate/graph/spec"
+)
 
 // batchItem is one request of a JSON batch.
 type batchItem struct {
@@ -81,8 +81,8 @@ func validateBatch(items []batchItem) string {
 	if len(items) == 0 {
 		return "Invalid batch payload format: 'requests' is required."
 	}
-	if len(items) > maxBatch {
-		return "Number of batch request steps exceeds the maximum of 20."
+	if len(items) > spec.MaxBatchRequests {
+		return "Number of batch request steps exceeds the maximum of " + strconv.Itoa(spec.MaxBatchRequests) + "."
 	}
 	seen := map[string]bool{}
 	for _, it := range items {

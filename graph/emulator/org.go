@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
-	"regexp"
+	"strconv"
 	"time"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // handleManager serves GET /v1.0/users/{id}/manager.
@@ -151,8 +153,6 @@ func (e *Emulator) handlePresence(w http.ResponseWriter, r *http.Request, ts *te
 	writeJSON(w, http.StatusOK, append(ordered{ctx}, presenceJSON(u.ID, p)...))
 }
 
-var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // handlePresences serves POST /v1.0/communications/getPresencesByUserId.
 func (e *Emulator) handlePresences(w http.ResponseWriter, r *http.Request, ts *tenantState) {
 	var req struct {
@@ -167,12 +167,12 @@ func (e *Emulator) handlePresences(w http.ResponseWriter, r *http.Request, ts *t
 	case len(req.IDs) == 0:
 		graphError(w, r, http.StatusBadRequest, "BadRequest", "The 'ids' parameter is required and must not be empty.")
 		return
-	case len(req.IDs) > 650:
-		graphError(w, r, http.StatusBadRequest, "BadRequest", "The number of ids exceeds the maximum of 650.")
+	case len(req.IDs) > spec.MaxPresenceIDs:
+		graphError(w, r, http.StatusBadRequest, "BadRequest", "The number of ids exceeds the maximum of "+strconv.Itoa(spec.MaxPresenceIDs)+".")
 		return
 	}
 	for _, id := range req.IDs {
-		if !guidRE.MatchString(id) {
+		if !spec.IsObjectID(id) {
 			graphError(w, r, http.StatusBadRequest, "BadRequest", "Invalid user id: ids must be object ids (GUIDs).")
 			return
 		}

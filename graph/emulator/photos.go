@@ -13,10 +13,27 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
-// photoSizes are the square sizes Graph serves for user photos, smallest first.
-var photoSizes = []int{48, 64, 96, 120, 240, 360, 432, 504, 648}
+// photoSizes are the edge lengths in pixels of the square sizes Graph serves for user
+// photos (spec.PhotoSizes), smallest first.
+var photoSizes = edgeLengths(spec.PhotoSizes())
+
+// edgeLengths turns sizes like "48x48" into their edge lengths (48).
+func edgeLengths(sizes []string) []int {
+	out := make([]int, 0, len(sizes))
+	for _, s := range sizes {
+		w, _, _ := strings.Cut(s, "x")
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			panic("emulator: photo size " + s + " is not WxH")
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 var sizeRE = regexp.MustCompile(`^(?i)(\d+)x(\d+)$`)
 

@@ -2,23 +2,22 @@
 // sink of its own (a file or stderr), kept apart from the access log.
 //
 // A record never holds a raw user id, UPN, name or email: the actor and the target are
-// written as keyed hashes, hex(HMAC-SHA256(key, tenant‖0x00‖lower(id))), the same
-// function the revocation list uses, so an operator holding the key can tell whether a
-// record concerns a given user without the log revealing who it is about.
+// written as keyed hashes, userkey.Of(key, tenant, id), the same function the
+// revocation list uses, so an operator holding the key can tell whether a record
+// concerns a given user (or matches a revocation marker) without the log revealing who
+// it is about.
 package audit
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/graphgate/graphgate/proxy/auth/userkey"
 )
 
 // Results of an admin action.
@@ -101,14 +100,9 @@ func Open(path string, key []byte) (*Logger, error) {
 	return l, nil
 }
 
-// Hash returns the keyed hash under which an id of a tenant appears in the records.
-func (l *Logger) Hash(tenantID, id string) string {
-	m := hmac.New(sha256.New, l.key)
-	m.Write([]byte(strings.ToLower(tenantID)))
-	m.Write([]byte{0})
-	m.Write([]byte(strings.ToLower(id)))
-	return hex.EncodeToString(m.Sum(nil))
-}
+// Hash returns the keyed hash under which an id of a tenant appears in the records,
+// userkey.Of(key, tenantID, id).
+func (l *Logger) Hash(tenantID, id string) string { return userkey.Of(l.key, tenantID, id) }
 
 // Emit writes one record for e.
 func (l *Logger) Emit(e Event) error {

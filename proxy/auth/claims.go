@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // claims are the members of an Entra v2 access token that graphgate reads.
@@ -85,10 +87,10 @@ func (v *Verifier) principal(c *claims, ts *tenantState) (Principal, error) {
 	if c.IssuedAt == nil {
 		return Principal{}, invalidToken("the access token has no issue time (iat)")
 	}
-	if !isGUID(c.ObjectID) {
+	if !spec.IsObjectID(c.ObjectID) {
 		return Principal{}, invalidToken("the access token has no valid user object id (oid)")
 	}
-	if !isGUID(c.AuthorizedParty) {
+	if !spec.IsObjectID(c.AuthorizedParty) {
 		return Principal{}, invalidToken("the access token has no valid client app id (azp)")
 	}
 	scopes := strings.Fields(c.Scope)

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // DefaultAuthority is Entra ID's public-cloud authority.
@@ -78,7 +80,7 @@ type Config struct {
 
 // withDefaults validates c and returns a copy with defaults filled in.
 func (c Config) withDefaults() (Config, error) {
-	if c.Audience != "" && !isGUID(c.Audience) {
+	if c.Audience != "" && !spec.IsObjectID(c.Audience) {
 		return c, errors.New("auth: config: audience must be the gateway's application id (a GUID)")
 	}
 	c.Audience = strings.ToLower(c.Audience)
@@ -122,7 +124,7 @@ func (c Config) withDefaults() (Config, error) {
 	tenants := make([]Tenant, 0, len(c.Tenants))
 	seen := make(map[string]bool, len(c.Tenants))
 	for _, t := range c.Tenants {
-		if !isGUID(t.ID) {
+		if !spec.IsObjectID(t.ID) {
 			return c, fmt.Errorf("auth: config: tenant id %q is not a GUID", t.ID)
 		}
 		t.ID = strings.ToLower(t.ID)
@@ -133,7 +135,7 @@ func (c Config) withDefaults() (Config, error) {
 		if t.Audience == "" {
 			t.Audience = c.Audience
 		}
-		if !isGUID(t.Audience) {
+		if !spec.IsObjectID(t.Audience) {
 			return c, fmt.Errorf("auth: config: tenant %s: audience must be the gateway's application id (a GUID)", t.ID)
 		}
 		t.Audience = strings.ToLower(t.Audience)
@@ -147,25 +149,4 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.Tenants = tenants
 	return c, nil
-}
-
-// isGUID reports whether s has the 8-4-4-4-12 hexadecimal shape of a GUID.
-func isGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := range len(s) {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

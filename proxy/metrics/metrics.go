@@ -22,7 +22,12 @@ import (
 // Namespace prefixes every metric name.
 const Namespace = "graphgate"
 
-// Outcome words of upstream calls and revocations.
+// Outcome words of upstream calls and revocations. The graph package owns the words
+// of upstream calls (graph.OutcomeOK, ... and graph.Outcome, which classifies an
+// error): graph.Config.OnCall reports them and ObserveUpstream is meant to be that
+// hook. They are repeated here, not imported, so that this package (and every
+// package that records metrics) builds without msgraph-sdk-go; tests in both
+// packages pin the same literal words.
 const (
 	OutcomeOK          = "ok"
 	OutcomeNotFound    = "not_found"
@@ -125,7 +130,8 @@ func (m *Metrics) ObserveRequest(route string, status int, clientApp string, d t
 }
 
 // ObserveUpstream records one call to Microsoft Graph. operation is a fixed operation
-// name (e.g. "user", "users", "photo"); outcome one of the Outcome constants.
+// name (e.g. "user", "users", "photo"); outcome one of the Outcome constants. Its
+// signature is that of graph.Config.OnCall, so m.ObserveUpstream can be the hook.
 func (m *Metrics) ObserveUpstream(operation, outcome string, d time.Duration) {
 	if m == nil {
 		return

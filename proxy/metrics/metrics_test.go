@@ -109,3 +109,23 @@ func TestNilMetricsIsSafe(t *testing.T) {
 		t.Errorf("nil handler: status %d, want 404", rec.Code)
 	}
 }
+
+// TestOutcomeWords pins the outcome words to the literals graph's TestOutcomeWords
+// pins graph.Outcome* to: graph owns them, this package repeats them.
+func TestOutcomeWords(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{metrics.OutcomeOK, "ok"},
+		{metrics.OutcomeThrottled, "throttled"},
+		{metrics.OutcomeNotFound, "not_found"},
+		{metrics.OutcomeBadRequest, "bad_request"},
+		{metrics.OutcomeDenied, "denied"},
+		{metrics.OutcomeUnavailable, "unavailable"},
+		{metrics.OutcomeError, "error"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if tc.got != tc.want {
+				t.Errorf("outcome word %q, want %q", tc.got, tc.want)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,21 @@ type Retention struct {
 
 // DefaultRetention is 13 months: a year of history plus the month to compare it with.
 var DefaultRetention = Retention{Months: 13}
+
+// DaysPerMonth is the mean length of a calendar month in days, as used wherever a
+// retention in months is stated as a duration (Approx) or a duration is read as months.
+const DaysPerMonth = 30.44
+
+// Approx returns r as a duration for people and records of processing: months of
+// DaysPerMonth days, plus the days, rounded to whole days. The zero value is
+// DefaultRetention, as for Cutoff. Deletion itself goes by calendar (Cutoff).
+func (r Retention) Approx() time.Duration {
+	if r.Months <= 0 && r.Days <= 0 {
+		r = DefaultRetention
+	}
+	days := math.Round(float64(r.Months)*DaysPerMonth + float64(r.Days))
+	return time.Duration(days) * 24 * time.Hour
+}
 
 // Cutoff returns the instant before which aggregates are deleted.
 func (r Retention) Cutoff(now time.Time) time.Time {

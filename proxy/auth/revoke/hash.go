@@ -1,11 +1,6 @@
 package revoke
 
-import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-)
+import "github.com/graphgate/graphgate/proxy/auth/userkey"
 
 // hasher derives the keyed hashes under which users are stored. Nothing derived from a
 // user id in a reversible form leaves the process: other instances learn only the keyed
@@ -18,14 +13,11 @@ func newHasher(secret []byte) *hasher {
 	return &hasher{mac: append([]byte(nil), secret...)}
 }
 
-// Key returns the keyed hash of a user: hex(HMAC-SHA256(secret, tenant‖0x00‖user)),
-// both ids lower-cased. It is what the store, Redis and the audit log hold.
+// Key returns the keyed hash of a user, userkey.Of(secret, tenantID, userID):
+// hex(HMAC-SHA256(secret, lower(tenant)‖0x00‖lower(user))). It is what the store, Redis
+// and the audit log hold; package userkey owns the scheme.
 func Key(secret []byte, tenantID, userID string) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strings.ToLower(tenantID)))
-	m.Write([]byte{0})
-	m.Write([]byte(strings.ToLower(userID)))
-	return hex.EncodeToString(m.Sum(nil))
+	return userkey.Of(secret, tenantID, userID)
 }
 
-func (h *hasher) key(tenantID, userID string) string { return Key(h.mac, tenantID, userID) }
+func (h *hasher) key(tenantID, userID string) string { return userkey.Of(h.mac, tenantID, userID) }

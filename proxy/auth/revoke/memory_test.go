@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/graphgate/graphgate/proxy/auth/userkey"
 )
 
 // clock is a settable time source for tests.
@@ -123,28 +125,12 @@ func TestLockoutNegativeMeansNone(t *testing.T) {
 	}
 }
 
-func TestKey(t *testing.T) {
-	k := Key(secret, tenantA, userX)
-	tests := []struct {
-		name     string
-		other    string
-		wantSame bool
-	}{
-		{"ids in upper case", Key(secret, strings.ToUpper(tenantA), strings.ToUpper(userX)), true},
-		{"another secret", Key([]byte("another secret key!!"), tenantA, userX), false},
-		{"another tenant", Key(secret, tenantB, userX), false},
-		{"another user", Key(secret, tenantA, userY), false},
-		{"tenant and user run together", Key(secret, tenantA+userX, ""), false},
-	}
-	if len(k) != 64 || strings.Contains(k, userX) || strings.Contains(k, tenantA) {
-		t.Fatalf("key %q", k)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if (tt.other == k) != tt.wantSame {
-				t.Errorf("same key = %v, want %v", tt.other == k, tt.wantSame)
-			}
-		})
+func TestKeyIsUserkeyOf(t *testing.T) {
+	// The scheme itself is tested in package userkey; here, only that revoke uses it.
+	for _, ids := range [][2]string{{tenantA, userX}, {strings.ToUpper(tenantA), strings.ToUpper(userX)}, {tenantB, userY}} {
+		if got, want := Key(secret, ids[0], ids[1]), userkey.Of(secret, ids[0], ids[1]); got != want {
+			t.Errorf("Key(%q, %q) = %q, want userkey.Of = %q", ids[0], ids[1], got, want)
+		}
 	}
 }
 
@@ -187,5 +173,37 @@ func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m.Check(tenantA, userY, now)
+	}
+}
+
+func TestRetentionForIsWhatAStoreRemembers(t *testing.T) {
+	tests := []struct {
+		name              string
+		lockout, lifetime time.Duration
+		want              time.Duration
+	}{
+		{"defaults", 0, 0, DefaultLockout + DefaultMaxTokenLifetime},
+		{"no lock-out", -1, 0, DefaultMaxTokenLifetime},
+		{"negative lifetime", 0, -time.Minute, DefaultLockout + DefaultMaxTokenLifetime},
+		{"configured", 10 * time.Minute, time.Hour, 70 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := RetentionFor(tt.lockout, tt.lifetime); got != tt.want {
+				t.Errorf("RetentionFor = %v, want %v", got, tt.want)
+			}
+			clk := newClock()
+			m, err := NewMemory(Config{Secret: secret, Lockout: tt.lockout, MaxTokenLifetime: tt.lifetime, Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rv, err := m.Revoke(context.Background(), tenantA, userX)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rv.Expires.Sub(clk.Now()); got != tt.want {
+				t.Errorf("the store remembers the revocation for %v, RetentionFor says %v", got, tt.want)
+			}
+		})
 	}
 }

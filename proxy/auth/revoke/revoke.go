@@ -2,7 +2,7 @@
 // a cut-off time before which every access token of that user is refused.
 //
 // Users are never stored under their raw ids: an entry's key is
-// HMAC-SHA256(secret, tenant‖0x00‖oid), hex-encoded. The hot-path check (Check) is a
+// hex(HMAC-SHA256(secret, tenant‖0x00‖oid)), userkey.Of, as in the audit trail. The hot-path check (Check) is a
 // local map lookup; stores that share revocations between gateway instances (Redis)
 // keep a local mirror that they update in the background.
 package revoke
@@ -90,15 +90,7 @@ func (c Config) withDefaults() (Config, error) {
 	if len(c.Secret) < 16 {
 		return c, errors.New("revoke: config: the secret must be at least 16 bytes")
 	}
-	switch {
-	case c.Lockout == 0:
-		c.Lockout = DefaultLockout
-	case c.Lockout < 0:
-		c.Lockout = 0
-	}
-	if c.MaxTokenLifetime <= 0 {
-		c.MaxTokenLifetime = DefaultMaxTokenLifetime
-	}
+	c = c.withDurationDefaults()
 	switch c.OnUnavailable {
 	case "":
 		c.OnUnavailable = FailClosed
@@ -118,8 +110,31 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Retention is how long a revocation is remembered: Lockout + MaxTokenLifetime.
+// withDurationDefaults fills in Lockout and MaxTokenLifetime as their docs say.
+func (c Config) withDurationDefaults() Config {
+	switch {
+	case c.Lockout == 0:
+		c.Lockout = DefaultLockout
+	case c.Lockout < 0:
+		c.Lockout = 0
+	}
+	if c.MaxTokenLifetime <= 0 {
+		c.MaxTokenLifetime = DefaultMaxTokenLifetime
+	}
+	return c
+}
+
+// Retention is how long a revocation is remembered: Lockout + MaxTokenLifetime. It is
+// meant for a Config whose defaults are filled in; see RetentionFor otherwise.
 func (c Config) Retention() time.Duration { return c.Lockout + c.MaxTokenLifetime }
+
+// RetentionFor returns how long a store whose Config has the given Lockout and
+// MaxTokenLifetime remembers a revocation, applying their defaults as a store does
+// (zero lockout: DefaultLockout, negative: none; zero or negative lifetime:
+// DefaultMaxTokenLifetime). It is what the record of processing states.
+func RetentionFor(lockout, maxTokenLifetime time.Duration) time.Duration {
+	return Config{Lockout: lockout, MaxTokenLifetime: maxTokenLifetime}.withDurationDefaults().Retention()
+}
 
 // Revocation reports what Revoke did.
 type Revocation struct {

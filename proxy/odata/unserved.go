@@ -1,4 +1,4 @@
-package proxy
+package odata
 
 import (
 	"strings"
@@ -11,6 +11,7 @@ import (
 // Microsoft Graph Toolkit put some of them in $select (mgt-person asks for userType);
 // Graph accepts them, so the gateway withholds them instead of answering 400. Other
 // unknown names stay a 400, as in Graph.
+// See https://learn.microsoft.com/graph/api/resources/user#properties.
 var unservedUserProps = func() map[string]string {
 	m := map[string]string{}
 	for _, f := range []string{
@@ -37,12 +38,14 @@ var unservedUserProps = func() map[string]string {
 
 // splitUnserved removes from a $select value the Graph user properties graphgate never
 // serves and returns the rest, to be parsed as usual, and the removed names in canonical
-// casing. A value asking only for such properties keeps "id", as Graph always returns it.
-// A value with an empty name is returned unchanged, for the parser to refuse.
+// casing, each once, in the order given. A value asking only for such properties keeps
+// "id", as Graph always returns it. A value with an empty name is returned unchanged,
+// for the parser to refuse.
 func splitUnserved(raw string) (string, []string) {
 	parts := strings.Split(raw, ",")
 	kept := parts[:0:0]
 	var unserved []string
+	removed := 0
 	for _, p := range parts {
 		name := strings.TrimSpace(p)
 		if name == "" {
@@ -50,14 +53,26 @@ func splitUnserved(raw string) (string, []string) {
 		}
 		if f, ok := unservedUserProps[strings.ToLower(name)]; ok {
 			if _, known := policy.CanonicalField(name); !known {
-				unserved = append(unserved, f)
+				removed++
+				if !contains(unserved, f) {
+					unserved = append(unserved, f)
+				}
 				continue
 			}
 		}
 		kept = append(kept, p)
 	}
-	if len(unserved) > 0 && len(kept) == 0 {
+	if removed > 0 && len(kept) == 0 {
 		kept = append(kept, "id")
 	}
 	return strings.Join(kept, ","), unserved
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,191 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph"
+)
+
+// entry is what the cache holds: data already minimised to the union of fields some
+// policy allows. Exactly one of its fields is set, depending on the key's kind.
+type entry struct {
+	user     graph.User
+	users    []graph.User
+	page     graph.UserPage
+	photo    graph.Photo
+	presence graph.Presence
+}
+
+// Cache key kinds: the one key scheme. A key is {tenant, kind, id}; ids are lower-cased
+// object ids or UPNs (and a size for photos, a query for lists).
+const (
+	kindUser     = "user"
+	kindList     = "list"
+	kindManager  = "manager"
+	kindReports  = "reports"
+	kindPhoto    = "photo"
+	kindPresence = "presence"
+)
+
+// key returns the cache key of a record of a tenant.
+func key(tenantID, kind, id string) cache.Key {
+	return cache.Key{Tenant: tenantID, Kind: kind, ID: strings.ToLower(id)}
+}
+
+// tenant guards one tenant's upstream: a bounded number of concurrent Graph calls, and
+// a gate that fails at once while Graph is throttling the tenant instead of letting
+// requests pile up behind it.
+type tenant struct {
+	id           string
+	up           Upstream
+	slots        chan struct{}
+	queueWait    time.Duration
+	blockedUntil atomic.Int64 // unix nanos until which Graph asked us to back off
+}
+
+func newTenant(t Tenant, concurrency int, wait time.Duration) *tenant {
+	return &tenant{id: t.ID, up: t.Upstream, slots: make(chan struct{}, concurrency), queueWait: wait}
+}
+
+// call runs fn with an upstream slot, honouring an active throttling back-off, and
+// returns its error as a domain error.
+func (t *tenant) call(ctx context.Context, fn func(ctx context.Context) error) error {
+	if until := t.blockedUntil.Load(); until > 0 {
+		if d := time.Until(time.Unix(0, until)); d > 0 {
+			return &ThrottledError{RetryAfter: d}
+		}
+	}
+	timer := time.NewTimer(t.queueWait)
+	defer timer.Stop()
+	select {
+	case t.slots <- struct{}{}:
+	case <-timer.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ErrBusy
+	}
+	defer func() { <-t.slots }()
+	err := fn(ctx)
+	var te *graph.ThrottledError
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		t.blockedUntil.Store(time.Now().Add(te.RetryAfter).UnixNano())
+	}
+	return domainError(err)
+}
+
+// domainError maps an error of the graph package to the directory's errors, keeping it
+// as the cause. Errors that already are domain errors pass unchanged.
+func domainError(err error) error {
+	var te *graph.ThrottledError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &te):
+		return &ThrottledError{RetryAfter: te.RetryAfter, cause: err}
+	case errors.Is(err, graph.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, graph.ErrBadRequest):
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	case errors.Is(err, graph.ErrForbidden), errors.Is(err, graph.ErrUnauthorized):
+		return fmt.Errorf("%w: %w", ErrDenied, err)
+	case isDomain(err):
+		return err
+	default:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+}
+
+func isDomain(err error) bool {
+	var te *ThrottledError
+	return errors.As(err, &te) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) ||
+		errors.Is(err, ErrNoPhoto) || errors.Is(err, ErrUnavailable)
+}
+
+// load runs a cached, single-flighted upstream call for one tenant. When notFound is
+// set, Graph's not-found answer is cached as a negative entry with notFound as its
+// error (ErrNotFound or ErrNoPhoto).
+func (d *Directory) load(ctx context.Context, tenantID, kind, id string, notFound error,
+	fetch func(ctx context.Context, up Upstream) (cache.Item[entry], error)) (entry, cache.Outcome, error) {
+	t, ok := d.tenants[tenantID]
+	if !ok {
+		return entry{}, "", ErrUnknownTenant
+	}
+	item, outcome, err := d.cache.GetOrLoad(ctx, key(tenantID, kind, id), func(ctx context.Context) (cache.Item[entry], error) {
+		var it cache.Item[entry]
+		err := t.call(ctx, func(ctx context.Context) error {
+			var err error
+			it, err = fetch(ctx, t.up)
+			return err
+		})
+		if notFound != nil && errors.Is(err, ErrNotFound) {
+			return negative(notFound), nil
+		}
+		return it, err
+	})
+	if err != nil {
+		return entry{}, outcome, domainError(err)
+	}
+	if item.Err != nil {
+		return entry{}, outcome, item.Err
+	}
+	return item.Value, outcome, nil
+}
+
+// negative returns a cache item that remembers a not-found answer.
+func negative(err error) cache.Item[entry] {
+	return cache.Item[entry]{Err: err, Size: 64}
+}
+
+// sizeOfUser estimates the memory a user record holds, for the cache's byte bound.
+func sizeOfUser(u graph.User) int {
+	n := 64
+	for k, v := range u {
+		n += len(k) + 16
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []any:
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					n += len(s) + 16
+				}
+			}
+		}
+	}
+	return n
+}
+
+// sizeOfUsers is sizeOfUser summed over a list, plus the list's own overhead.
+func sizeOfUsers(us []graph.User) int {
+	n := 64
+	for _, u := range us {
+		n += sizeOfUser(u)
+	}
+	return n
+}
+
+// idsOf lists the object ids of users, for the cache's purge index.
+func idsOf(users []graph.User) []string {
+	ids := make([]string, 0, len(users))
+	for _, u := range users {
+		ids = append(ids, u.ID())
+	}
+	return ids
+}
+
+// enabledOnly returns the users whose accounts are enabled, in order.
+func enabledOnly(users []graph.User) []graph.User {
+	out := make([]graph.User, 0, len(users))
+	for _, u := range users {
+		if u.AccountEnabled() {
+			out = append(out, u)
+		}
+	}
+	return out
+}

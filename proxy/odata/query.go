@@ -1,0 +1,158 @@
+package odata
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/graphgate/graphgate/policy"
+)
+
+// Limits on query options.
+const (
+	// MaxQueryLength is the longest raw query string Parse accepts, in bytes.
+	MaxQueryLength = 4096
+	// MaxTop is the largest $top Graph accepts on users.
+	MaxTop = 999
+)
+
+// Query holds a request's validated OData system query options.
+type Query struct {
+	// Select lists the $select properties in canonical casing, without duplicates, in
+	// the order given; nil means Graph's default property set.
+	Select []string
+	// Search, Filter and OrderBy are the raw option values, checked by ForList.
+	Search, Filter, OrderBy string
+	// Top is the page size, 1..MaxTop, or 0 if not given.
+	Top int
+	// Count reports whether the caller asked for @odata.count.
+	Count bool
+	// SkipToken is the raw $skiptoken, Graph's opaque paging token.
+	SkipToken string
+	// Unserved lists the Graph user properties graphgate never serves that $select
+	// named, once each in canonical casing: they are withheld, not refused.
+	Unserved []string
+
+	raw map[string]string // option name (lower case, without "$") -> raw value
+}
+
+// RawSelect returns the raw $select text ("" if absent): with the client app and the
+// operation, it determines the policy decision, which the gateway memoises under it.
+func (q Query) RawSelect() string { return q.raw["select"] }
+
+// Parse reads the system query options of rawQuery (a URL's encoded query, without "?"),
+// accepting them with or without "$" and in any case, as Graph does. Parameters that are
+// not OData options are ignored. It returns an *Error (CodeBadRequest) for a query
+// longer than MaxQueryLength or malformed, an option outside allowed, an option given
+// twice, an unknown $select property, a $top outside 1..MaxTop or a $count other than
+// true or false. $search, $filter and $orderby are checked later, by ForList.
+func Parse(rawQuery string, allowed Options) (Query, error) {
+	raw, err := readOptions(rawQuery, allowed)
+	if err != nil {
+		return Query{}, err
+	}
+	q := Query{raw: raw, Search: raw["search"], Filter: raw["filter"], OrderBy: raw["orderby"], SkipToken: raw["skiptoken"]}
+	if v, ok := raw["select"]; ok {
+		if q.Select, q.Unserved, err = parseSelect(v); err != nil {
+			return Query{}, err
+		}
+	}
+	if v, ok := raw["top"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxTop {
+			return Query{}, badRequest("Invalid page size specified: '$top' must be between 1 and 999.")
+		}
+		q.Top = n
+	}
+	if v, ok := raw["count"]; ok {
+		switch strings.ToLower(v) {
+		case "true":
+			q.Count = true
+		case "false":
+		default:
+			return Query{}, badRequest("Invalid value for '$count': expected true or false.")
+		}
+	}
+	return q, nil
+}
+
+// readOptions returns the allowed options of rawQuery by key (lower case, without "$").
+// Parameters are read in sorted order, so that a query with several faults always gets
+// the same error.
+func readOptions(rawQuery string, allowed Options) (map[string]string, error) {
+	if len(rawQuery) > MaxQueryLength {
+		return nil, badRequest("The query string is too long.")
+	}
+	values, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, badRequest("The query string is malformed.")
+	}
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	raw := map[string]string{}
+	for _, name := range names {
+		key := strings.ToLower(strings.TrimPrefix(name, "$"))
+		if !allowed.allows(key) {
+			if strings.HasPrefix(name, "$") || isODataOption(key) {
+				return nil, badRequest(fmt.Sprintf("Query option '$%s' is not supported on this resource.", key))
+			}
+			continue // non-OData parameters are ignored, as Graph does
+		}
+		if _, dup := raw[key]; dup || len(values[name]) != 1 {
+			return nil, badRequest(fmt.Sprintf("Query option '$%s' was specified more than once, it must be specified at most once.", key))
+		}
+		raw[key] = values[name][0]
+	}
+	return raw, nil
+}
+
+// parseSelect parses a $select value into the properties graphgate serves and those it
+// never serves (withheld); any other unknown property is an error.
+func parseSelect(v string) ([]string, []string, error) {
+	sel, err := policy.ParseSelect(v)
+	if err == nil {
+		return sel, nil, nil
+	}
+	// Graph properties graphgate does not serve are withheld, not refused; only a
+	// $select naming one needs the second pass.
+	kept, unserved := splitUnserved(v)
+	if len(unserved) == 0 {
+		return nil, nil, badRequest(err.Error())
+	}
+	if sel, err = policy.ParseSelect(kept); err != nil {
+		return nil, nil, badRequest(err.Error())
+	}
+	return sel, unserved, nil
+}
+
+// Encode re-serialises the validated options, sorted by name and each with "$", with
+// $skiptoken set to skipToken (left out if empty): the query of an @odata.nextLink.
+// Parameters that are not OData options are not kept.
+func (q Query) Encode(skipToken string) string {
+	keys := make([]string, 0, len(q.raw))
+	for k := range q.raw {
+		if k != "skiptoken" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("$" + k + "=" + url.QueryEscape(q.raw[k]))
+	}
+	if skipToken != "" {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("$skiptoken=" + url.QueryEscape(skipToken))
+	}
+	return b.String()
+}
