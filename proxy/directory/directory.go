@@ -132,7 +132,9 @@ func (d *Directory) Stats() cache.Stats { return d.cache.Stats() }
 
 // PurgeUser drops every cached record holding data of one user of one tenant and
 // returns how many were dropped.
-func (d *Directory) PurgeUser(tenantID, userID string) int { return d.cache.PurgeUser(tenantID, userID) }
+func (d *Directory) PurgeUser(tenantID, userID string) int {
+	return d.cache.PurgeUser(tenantID, userID)
+}
 
 // PurgeUsersWhere drops every cached record of the tenant holding data of a user whose
 // object id match accepts (used to purge by a keyed hash of the id).
