@@ -12,6 +12,7 @@ import (
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // exportDoc is the part of the export the tests read.
@@ -155,7 +156,7 @@ func TestExportReportsRevocationMarkers(t *testing.T) {
 
 func TestExportShowsARemoteLogout(t *testing.T) {
 	base := newEnv(t)
-	clk := &fakeClock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	revs, err := revoke.NewMemory(revoke.Config{Secret: []byte("export-test-secret-0123456789"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -13,24 +13,6 @@ import (
 	"github.com/graphgate/graphgate/proxy/audit"
 )
 
-// fakeClock is a settable clock shared by a gateway's token verifier and revocation list.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // mint mints a fresh (not memoised) token issued at iat (zero = now).
 func (e *env) mint(tenant int, client string, user emulator.UserInfo, iat time.Time) string {
 	e.t.Helper()

@@ -9,11 +9,12 @@ import (
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 func TestLogoutSingleInstance(t *testing.T) {
 	base := newEnv(t)
-	clk := &fakeClock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	revs, err := revoke.NewMemory(revoke.Config{Secret: []byte("logout-test-secret-0123456789"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

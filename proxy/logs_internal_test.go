@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/auth"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // Personal values the requests below carry; none may reach the logs.
@@ -60,17 +59,8 @@ func (notFoundUpstream) Users(context.Context, graph.Query) (graph.UserPage, err
 	return graph.UserPage{}, fmt.Errorf("GET https://graph.microsoft.com/v1.0/users?$search=%s: %w", testQuery, errors.New("connection reset"))
 }
 
-// syncBuf is a goroutine-safe log buffer.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestLogsHoldNoRequestData(t *testing.T) {
-	var logs syncBuf
+	var logs testkit.SyncBuffer
 	pol, err := policy.Parse([]byte(`clients:
   - app_id: ` + clientApp + `
     name: test-app

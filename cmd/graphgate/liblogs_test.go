@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 func TestLibraryLogsCarryNoData(t *testing.T) {
 	const personal = "alice@contoso.example"
-	var buf syncBuffer
+	var buf testkit.SyncBuffer
 	log, err := newLogger(&buf, "debug")
 	if err != nil {
 		t.Fatal(err)

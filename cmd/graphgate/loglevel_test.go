@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // TestEveryCommandAcceptsLogLevel runs every command with --log-level debug (it must be
@@ -60,7 +62,7 @@ func runFor(t *testing.T, args []string, long bool) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.SyncBuffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, func(string) string { return "" }, &stdout, &stderr) }()
 	if !long {

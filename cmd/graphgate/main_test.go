@@ -13,35 +13,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
-
-// syncBuffer is a goroutine-safe buffer for a command's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // started is a command running in the background.
 type started struct {
 	lines  *bufio.Reader
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan error
 	cancel context.CancelFunc
 }
@@ -51,7 +33,7 @@ func start(t *testing.T, env map[string]string, args ...string) *started {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	s := &started{lines: bufio.NewReader(pr), stderr: &syncBuffer{}, done: make(chan error, 1), cancel: cancel}
+	s := &started{lines: bufio.NewReader(pr), stderr: &testkit.SyncBuffer{}, done: make(chan error, 1), cancel: cancel}
 	go func() {
 		err := run(ctx, append([]string{"graphgate"}, args...), func(k string) string { return env[k] }, pw, s.stderr)
 		pw.CloseWithError(fmt.Errorf("exited: %v", err))

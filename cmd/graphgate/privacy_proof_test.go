@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // TestPrivacyProof is the proof that graphgate writes nothing personal. It runs
@@ -174,8 +175,8 @@ type running struct {
 	t          *testing.T
 	base       string
 	metricsURL string
-	stdout     *syncBuffer
-	stderr     *syncBuffer
+	stdout     *testkit.SyncBuffer
+	stderr     *testkit.SyncBuffer
 	cancel     context.CancelFunc
 	done       chan error
 }
@@ -184,7 +185,7 @@ func (p *proof) start() *running {
 	t := p.t
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	g := &running{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	g := &running{t: t, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	args := []string{"graphgate", "serve", "--config", filepath.Join(p.work, "graphgate.yaml"), "--log-level", "debug"}
 	go func() {
 		err := run(ctx, args, func(k string) string { return p.env[k] }, io.MultiWriter(pw, g.stdout), g.stderr)
@@ -329,7 +330,7 @@ func TestPrivacyProofDemo(t *testing.T) {
 	defer emu.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"graphgate", "demo", "--addr", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug"},

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // Fixed GUIDs of the test directory.
@@ -145,19 +146,11 @@ func sign(t testing.TB, method jwt.SigningMethod, key any, kid string, c jwt.Map
 	return s
 }
 
-// clock is a settable time source.
-type clock struct{ ns atomic.Int64 }
-
-func newClock() *clock {
-	c := &clock{}
-	c.ns.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
-	return c
-}
-func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()).UTC() }
-func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+// newClock returns the tests' settable clock, at a fixed instant.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // newTestVerifier starts a Verifier for tenants A and B of f.
-func newTestVerifier(t testing.TB, f *fakeIdP, clk *clock, mod func(*Config)) *Verifier {
+func newTestVerifier(t testing.TB, f *fakeIdP, clk *testkit.Clock, mod func(*Config)) *Verifier {
 	t.Helper()
 	cfg := Config{
 		Audience:   gatewayID,

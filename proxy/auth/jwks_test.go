@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
-func verifyA(t *testing.T, v *Verifier, f *fakeIdP, clk *clock, kid string, mod func(jwt.MapClaims)) (Principal, error) {
+func verifyA(t *testing.T, v *Verifier, f *fakeIdP, clk *testkit.Clock, kid string, mod func(jwt.MapClaims)) (Principal, error) {
 	t.Helper()
 	c := f.claimsFor(tenantA, clk.Now())
 	if mod != nil {
@@ -92,7 +93,7 @@ func TestUnknownKIDRefetchIsRateLimited(t *testing.T) {
 	if _, err := verifyA(t, v, f, clk, "a2", nil); err == nil {
 		t.Fatal("new kid accepted inside the rate-limit interval without a fetch")
 	}
-	clk.Advance(5 * time.Minute)
+	clk.Add(5 * time.Minute)
 	if _, err := verifyA(t, v, f, clk, "a2", nil); err != nil {
 		t.Fatalf("new kid after the interval: %v", err)
 	}
@@ -144,7 +145,7 @@ func TestFirstFetchFailureIsNotFatal(t *testing.T) {
 		t.Fatalf("Verify without keys = %v, want 503 wrapping ErrKeysUnavailable", err)
 	}
 	f.setDown(false)
-	clk.Advance(DefaultUnknownKIDInterval)
+	clk.Add(DefaultUnknownKIDInterval)
 	if _, err := verifyA(t, v, f, clk, "a1", nil); err != nil {
 		t.Fatalf("Verify after recovery: %v", err)
 	}
@@ -170,7 +171,7 @@ func TestVerifiedTokenCache(t *testing.T) {
 		t.Fatalf("stats = %+v, want 1 hit, 1 miss", s)
 	}
 	// A cached token still expires.
-	clk.Advance(time.Hour + DefaultClockSkew)
+	clk.Add(time.Hour + DefaultClockSkew)
 	if _, err := v.Verify(context.Background(), raw); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired cached token: %v", err)
 	}

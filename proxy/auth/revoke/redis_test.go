@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/graphgate/graphgate/proxy/auth/revoke/revoketest"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // redisEnv is a unique key prefix on the test Redis, shared by the stores a test starts.
@@ -270,7 +271,7 @@ func TestRedisUnreachableModes(t *testing.T) {
 		t.Errorf("fail_open still enforces what it knows: %v", got)
 	}
 
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	url, px := revoketest.ProxyURL(t, e.url)
 	stale := e.store(url, Config{Now: clk.Now, MaxStaleness: 10 * time.Second})
 	waitCurrent(t, stale)
