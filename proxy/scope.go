@@ -46,7 +46,7 @@ func scopeOf(c *gin.Context) *scope {
 	return sc
 }
 
-// authenticated records the verified caller.
+// setPrincipal records the verified caller.
 func (sc *scope) setPrincipal(p auth.Principal) { sc.principal, sc.authenticated = p, true }
 
 // tenantID is the caller's tenant ("" before authentication).
