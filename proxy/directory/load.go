@@ -22,8 +22,9 @@ type entry struct {
 	presence graph.Presence
 }
 
-// Cache key kinds: the one key scheme. A key is {tenant, kind, id}; ids are lower-cased
-// object ids or UPNs (and a size for photos, a query for lists).
+// Cache key kinds: the one key scheme. A key is {tenant, kind, id}: the id is a
+// lower-cased object id or UPN (with a size for photos), or for lists the query as sent
+// to Graph, case kept (a $skiptoken is opaque and case-sensitive).
 const (
 	kindUser     = "user"
 	kindList     = "list"
@@ -35,7 +36,10 @@ const (
 
 // key returns the cache key of a record of a tenant.
 func key(tenantID, kind, id string) cache.Key {
-	return cache.Key{Tenant: tenantID, Kind: kind, ID: strings.ToLower(id)}
+	if kind != kindList {
+		id = strings.ToLower(id) // object ids and UPNs compare case-insensitively in Graph
+	}
+	return cache.Key{Tenant: tenantID, Kind: kind, ID: id}
 }
 
 // tenant guards one tenant's upstream: a bounded number of concurrent Graph calls, and
@@ -104,7 +108,8 @@ func domainError(err error) error {
 func isDomain(err error) bool {
 	var te *ThrottledError
 	return errors.As(err, &te) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, ErrNoPhoto) || errors.Is(err, ErrUnavailable)
+		errors.Is(err, ErrNoPhoto) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRejected) ||
+		errors.Is(err, ErrDenied) || errors.Is(err, ErrUnknownTenant)
 }
 
 // load runs a cached, single-flighted upstream call for one tenant. When notFound is

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -24,7 +25,8 @@ func (d *Directory) Photo(ctx context.Context, tenantID, userID, size string) (g
 	return e.photo, outcome, err
 }
 
-// Presence returns the presence of the user with object id userID.
+// Presence returns the presence of the user with object id userID. Callers check that
+// the account is enabled first (as for Photo): it is not read again here.
 func (d *Directory) Presence(ctx context.Context, tenantID, userID string) (graph.Presence, cache.Outcome, error) {
 	e, outcome, err := d.load(ctx, tenantID, kindPresence, userID, ErrNotFound,
 		func(ctx context.Context, up Upstream) (cache.Item[entry], error) {
@@ -50,8 +52,12 @@ func (d *Directory) Presences(ctx context.Context, tenantID string, ids []string
 	d.Prefetch(ctx, tenantID, ids)
 	var visible []string
 	for _, id := range ids {
-		if u, _, err := d.User(ctx, tenantID, id); err == nil {
+		u, _, err := d.User(ctx, tenantID, id)
+		switch {
+		case err == nil:
 			visible = append(visible, u.ID())
+		case !errors.Is(err, ErrNotFound):
+			return nil, err // throttled, busy, unavailable: not "no presence"
 		}
 	}
 	if len(visible) == 0 {
