@@ -63,28 +63,36 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	beta.POST("/$batch", handleBatch(dir, lim, dispatch))
 
 	if cfg.UsageReports != nil {
-		// Analysts' usage API: anonymised aggregates of the caller's tenant, released only
-		// under the k-rule (proxy/usage). Needs app role Gateway.Analyst.
-		u := e.Group("/usage/v1", who.authenticateSession(), requireRole(RoleAnalyst))
-		for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
-			u.GET("/"+kind, handleUsageReport(cfg.UsageReports, kind))
-		}
-		// Analysts' dashboard page: static files embedded in the binary. The page loads
-		// without a token; its calls to /usage/v1 carry the analyst's.
-		page := gin.WrapH(dashboard.Handler("/usage/"))
-		e.GET("/usage/", page)
-		e.GET("/usage/assets/*file", dashboardAsset(page, dashboard.Assets()))
-		e.GET("/usage", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/usage/") })
+		usageRoutes(e, who, cfg.UsageReports)
 	}
+	adminRoutes(e, who, cfg, dir)
+	return e, nil
+}
 
-	// Admin API (remote logout, cache purge): app role Gateway.Admin, caller's tenant only;
-	// the read policy is not consulted (see authenticateSession). One audit record per call.
+// usageRoutes adds the analysts' usage API (anonymised aggregates of the caller's
+// tenant, released only under the k-rule; app role Gateway.Analyst) and dashboard page
+// (static files embedded in the binary: the page loads without a token, its calls to
+// /usage/v1 carry the analyst's).
+func usageRoutes(e *gin.Engine, who *callers, reports UsageReports) {
+	u := e.Group("/usage/v1", who.authenticateSession(), requireRole(RoleAnalyst))
+	for _, kind := range []string{"requests", "latency", "cache", "active-users"} {
+		u.GET("/"+kind, handleUsageReport(reports, kind))
+	}
+	page := gin.WrapH(dashboard.Handler("/usage/"))
+	e.GET("/usage/", page)
+	e.GET("/usage/assets/*file", dashboardAsset(page, dashboard.Assets()))
+	e.GET("/usage", func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, "/usage/") })
+}
+
+// adminRoutes adds the admin API (remote logout, cache purge): app role Gateway.Admin,
+// caller's tenant only; the read policy is not consulted (see authenticateSession).
+// One audit record per call.
+func adminRoutes(e *gin.Engine, who *callers, cfg Config, dir *directory.Directory) {
 	admin := e.Group("/admin/v1", requestBody(), who.authenticateSession())
 	admin.POST("/users/:id/logout", audited(cfg.Audit, cfg.Logger, "user.logout"), requireRole(RoleAdmin),
 		handleLogout(dir, cfg.Revocations, cfg.Metrics, cfg.Logger))
 	admin.POST("/cache/purge", audited(cfg.Audit, cfg.Logger, "cache.purge"), requireRole(RoleAdmin),
 		handlePurgeTenant(dir, cfg.Revocations))
-	return e, nil
 }
 
 func handleHealthz() gin.HandlerFunc {
