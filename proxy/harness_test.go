@@ -33,7 +33,8 @@ func newEnv(t testing.TB, tweak ...func(*proxy.Config)) *env {
 	return newEnvWith(t, proxytest.Options{Configure: tweaks(tweak)})
 }
 
-// newEnvWith starts a test gateway with explicit options on a new emulator.
+// newEnvWith starts a test gateway with explicit options on a new emulator and the test
+// policy (opts.Emulator and opts.Policy are set here).
 func newEnvWith(t testing.TB, opts proxytest.Options) *env {
 	t.Helper()
 	emu, err := emulator.New(emulator.Options{})

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -33,7 +34,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(cfg.Verifier, cfg.ReadyChecks))
+	e.GET("/readyz", handleReadyz(cfg.Verifier, maps.Clone(cfg.ReadyChecks)))
 
 	// Transparency: the record of processing (public) and the data subject's own export.
 	e.GET("/privacy", handlePrivacy(notice))

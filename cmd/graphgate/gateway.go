@@ -84,27 +84,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	var tenants []proxy.Tenant
 	for _, t := range cfg.Tenants {
 		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID})
-		gc := graph.Config{
-			TenantID:      t.ID,
-			ClientID:      t.ClientID,
-			ClientSecret:  t.ClientSecret,
-			AuthorityHost: cfg.Authority + "/",
-			BaseURL:       cfg.GraphURL,
-			HTTPClient:    hc,
-			Timeout:       cfg.Upstream.Timeout,
-			Logger:        log.With("component", "graph"),
-		}
-		if m != nil {
-			gc.OnCall = m.ObserveUpstream // upstream calls by operation and outcome
-		}
-		if t.CertificateFile != "" {
-			pem, err := os.ReadFile(cfg.path(t.CertificateFile))
-			if err != nil {
-				return nil, fmt.Errorf("tenant %s: certificate: %w", t.Name, err)
-			}
-			gc.CertificatePEM = pem
-		}
-		client, err := graph.New(gc)
+		client, err := graphClient(cfg, t, hc, m, log)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
 		}
@@ -157,6 +137,32 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		return nil, err
 	}
 	return &gateway{server: srv, verifier: v, metrics: m, usage: ur, sessions: sess}, nil
+}
+
+// graphClient builds the Graph client of one tenant; with metrics on, its OnCall hook
+// counts every upstream call by operation and outcome.
+func graphClient(cfg Config, t TenantConfig, hc *http.Client, m *metrics.Metrics, log *slog.Logger) (*graph.Client, error) {
+	gc := graph.Config{
+		TenantID:      t.ID,
+		ClientID:      t.ClientID,
+		ClientSecret:  t.ClientSecret,
+		AuthorityHost: cfg.Authority + "/",
+		BaseURL:       cfg.GraphURL,
+		HTTPClient:    hc,
+		Timeout:       cfg.Upstream.Timeout,
+		Logger:        log.With("component", "graph"),
+	}
+	if m != nil {
+		gc.OnCall = m.ObserveUpstream
+	}
+	if t.CertificateFile != "" {
+		pem, err := os.ReadFile(cfg.path(t.CertificateFile))
+		if err != nil {
+			return nil, fmt.Errorf("certificate: %w", err)
+		}
+		gc.CertificatePEM = pem
+	}
+	return graph.New(gc)
 }
 
 // loadPolicyFile reads and validates a policy file.

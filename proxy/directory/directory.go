@@ -82,10 +82,12 @@ type ThrottledError struct {
 	cause      error
 }
 
+// Error describes the throttling without personal data.
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("directory: graph throttling, retry after %s", e.RetryAfter)
 }
 
+// Unwrap returns the graph package's error, for logs.
 func (e *ThrottledError) Unwrap() error { return e.cause }
 
 // Directory reads the tenants' directories through one cache. It is safe for

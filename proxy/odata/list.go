@@ -22,7 +22,8 @@ type ListQuery struct {
 	// Top is the page size, 1..MaxTop.
 	Top int
 	// Count is always true: every list is an advanced query (see ForList).
-	Count     bool
+	Count bool
+	// SkipToken continues a listing: Graph's opaque token, passed unchanged.
 	SkipToken string
 }
 

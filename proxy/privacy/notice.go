@@ -11,20 +11,20 @@ import (
 // Notice is the record of processing. It is served as JSON as it is, and as an HTML page
 // by HTML. Build it with NewNotice.
 type Notice struct {
-	Service        string            `json:"service"`
-	Summary        string            `json:"summary"`
-	Controller     string            `json:"controller"`
-	Contact        string            `json:"contact"`
-	HostingRegion  string            `json:"hosting_region"`
-	SubProcessors  []SubProcessor    `json:"sub_processors"`
-	ClientApps     []ClientRecord    `json:"client_apps"`
-	FetchedFields  []string          `json:"fields_fetched_from_graph"`
-	InternalFields []string          `json:"internal_fields"`
-	Cache          CacheRecord       `json:"cache"`
-	Persisted      []PersistedRecord `json:"persisted"`
-	NeverStored    []string          `json:"never_stored"`
-	Logs           string            `json:"logs"`
-	Rights         RightsRecord      `json:"data_subject_rights"`
+	Service        string            `json:"service"`                   // "graphgate"
+	Summary        string            `json:"summary"`                   // what the processing is, in one paragraph
+	Controller     string            `json:"controller"`                // Config.Controller
+	Contact        string            `json:"contact"`                   // Config.Contact
+	HostingRegion  string            `json:"hosting_region"`            // Config.HostingRegion
+	SubProcessors  []SubProcessor    `json:"sub_processors"`            // Microsoft Graph / Entra ID
+	ClientApps     []ClientRecord    `json:"client_apps"`               // one per client app of the policy
+	FetchedFields  []string          `json:"fields_fetched_from_graph"` // the union any policy allows, plus internal
+	InternalFields []string          `json:"internal_fields"`           // policy.InternalFields
+	Cache          CacheRecord       `json:"cache"`                     // the memory cache
+	Persisted      []PersistedRecord `json:"persisted"`                 // what outlives a request
+	NeverStored    []string          `json:"never_stored"`              // kinds of data never written
+	Logs           string            `json:"logs"`                      // what the access log holds
+	Rights         RightsRecord      `json:"data_subject_rights"`       // how to exercise them
 }
 
 // SubProcessor is a party that processes the data on the controller's behalf.

@@ -55,10 +55,10 @@ type Options struct {
 
 // Gateway is a running test gateway.
 type Gateway struct {
-	Emulator  *emulator.Emulator
-	Directory emulator.DirectoryInfo
-	Policy    *policy.Policy
-	Server    *proxy.Server
+	Emulator  *emulator.Emulator     // the emulator it serves
+	Directory emulator.DirectoryInfo // the emulator's tenants, users and client apps
+	Policy    *policy.Policy         // the gateway's policy
+	Server    *proxy.Server          // the gateway
 	// URL is the gateway's base URL ("http://127.0.0.1:port").
 	URL string
 
