@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/graphgate/graphgate/proxy/auth/revoke"
 	"github.com/graphgate/graphgate/proxy/privacy"
 	gusage "github.com/graphgate/graphgate/proxy/usage"
 )
@@ -15,7 +16,7 @@ func privacyConfig(cfg Config) privacy.Config {
 		Contact:            cfg.Privacy.Contact,
 		UsageMinUsers:      cfg.Usage.K,
 		RevocationStore:    "memory of each gateway instance",
-		RevocationLifetime: privacy.RevocationLifetime(cfg.Revocation.Lockout, cfg.Revocation.MaxTokenLifetime),
+		RevocationLifetime: revoke.RetentionFor(cfg.Revocation.Lockout, cfg.Revocation.MaxTokenLifetime),
 		AuditSink:          "stderr (an audit stream apart from the access log)",
 	}
 	switch cfg.Usage.Store {

@@ -43,7 +43,7 @@ type Config struct {
 	RevocationStore string
 	// RevocationLifetime is how long a revocation marker is kept. Zero or negative
 	// means revoke's default, revoke.DefaultLockout + revoke.DefaultMaxTokenLifetime;
-	// a deployment that configures the revocation list sets it with RevocationLifetime.
+	// a deployment that configures the revocation list sets it with revoke.RetentionFor.
 	RevocationLifetime time.Duration
 	// AuditSink says where audit records of admin actions go, in words for people.
 	// Empty means no audit sink is configured and the record lists no audit records.
@@ -83,17 +83,9 @@ func (c Config) WithDefaults() Config {
 		c.UsageMinUsers = usage.DefaultK
 	}
 	if c.RevocationLifetime <= 0 {
-		c.RevocationLifetime = RevocationLifetime(0, 0)
+		c.RevocationLifetime = revoke.RetentionFor(0, 0)
 	}
 	return c
-}
-
-// RevocationLifetime returns how long the revocation list keeps a marker when it is
-// configured with the given lock-out and maximum token lifetime, applying revoke's
-// defaults to zero values (revoke.RetentionFor): what Config.RevocationLifetime should
-// say for that configuration.
-func RevocationLifetime(lockout, maxTokenLifetime time.Duration) time.Duration {
-	return revoke.RetentionFor(lockout, maxTokenLifetime)
 }
 
 func orDefault(v, def string) string {

@@ -62,8 +62,9 @@ func TestWithDefaultsKeepsConfiguredValues(t *testing.T) {
 	}
 }
 
-// TestRevocationLifetimeIsWhatTheListKeeps checks RevocationLifetime against what a
-// revocation list configured alike actually does.
+// TestRevocationLifetimeIsWhatTheListKeeps checks revoke.RetentionFor, which the record
+// states (cmd passes it the configured lock-out and lifetime), against what a revocation
+// list configured alike actually does.
 func TestRevocationLifetimeIsWhatTheListKeeps(t *testing.T) {
 	tests := []struct {
 		name              string
@@ -78,9 +79,9 @@ func TestRevocationLifetimeIsWhatTheListKeeps(t *testing.T) {
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := privacy.RevocationLifetime(tt.lockout, tt.lifetime)
+			got := revoke.RetentionFor(tt.lockout, tt.lifetime)
 			if got != tt.want {
-				t.Errorf("RevocationLifetime = %v, want %v", got, tt.want)
+				t.Errorf("RetentionFor = %v, want %v", got, tt.want)
 			}
 			m, err := revoke.NewMemory(revoke.Config{Secret: []byte("0123456789abcdef"), Lockout: tt.lockout,
 				MaxTokenLifetime: tt.lifetime, Now: func() time.Time { return now }})
