@@ -83,3 +83,16 @@ func TestSelectOfUnservedGraphPropertiesIsWithheld(t *testing.T) {
 		})
 	}
 }
+
+// TestWithheldIsReportedOnA400: a 400 for $top or $count still says which unserved
+// properties the $select named (as before the layer split).
+func TestWithheldIsReportedOnA400(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "chat-web", e.enabledUsers(0)[0])
+	for _, path := range []string{"/v1.0/users?$select=userType&$top=1000", "/v1.0/users?$select=displayName,userType&$count=yes"} {
+		r := e.get(path, tok, "ConsistencyLevel", "eventual")
+		if r.Status != http.StatusBadRequest || r.Header.Get("Graphgate-Withheld-Fields") != "userType" {
+			t.Errorf("%s: %d, Graphgate-Withheld-Fields %q; want 400 with userType", path, r.Status, r.Header.Get("Graphgate-Withheld-Fields"))
+		}
+	}
+}

@@ -43,9 +43,7 @@ func subjectKey(c *gin.Context) (string, error) {
 // properties graphgate never serves that $select named as withheld.
 func parseQuery(c *gin.Context, allowed odata.Options) (odata.Query, error) {
 	q, err := odata.Parse(c.Request.URL.RawQuery, allowed)
-	if err == nil {
-		noteWithheld(c, q.Unserved)
-	}
+	noteWithheld(c, q.Unserved) // also on a 400 for $top or $count
 	return q, err
 }
 

@@ -47,7 +47,9 @@ func (q Query) RawSelect() string { return q.raw["select"] }
 // not OData options are ignored. It returns an *Error (CodeBadRequest) for a query
 // longer than MaxQueryLength or malformed, an option outside allowed, an option given
 // twice, an unknown $select property, a $top outside 1..MaxTop or a $count other than
-// true or false. $search, $filter and $orderby are checked later, by ForList.
+// true or false. $search, $filter and $orderby are checked later, by ForList. When
+// $select parsed but $top or $count did not, the returned Query still holds Unserved,
+// so the answer can say which properties were withheld, as for any other 400.
 func Parse(rawQuery string, allowed Options) (Query, error) {
 	raw, err := readOptions(rawQuery, allowed)
 	if err != nil {
@@ -62,7 +64,7 @@ func Parse(rawQuery string, allowed Options) (Query, error) {
 	if v, ok := raw["top"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxTop {
-			return Query{}, badRequest("Invalid page size specified: '$top' must be between 1 and 999.")
+			return Query{Unserved: q.Unserved}, badRequest("Invalid page size specified: '$top' must be between 1 and 999.")
 		}
 		q.Top = n
 	}
@@ -72,7 +74,7 @@ func Parse(rawQuery string, allowed Options) (Query, error) {
 			q.Count = true
 		case "false":
 		default:
-			return Query{}, badRequest("Invalid value for '$count': expected true or false.")
+			return Query{Unserved: q.Unserved}, badRequest("Invalid value for '$count': expected true or false.")
 		}
 	}
 	return q, nil

@@ -157,3 +157,17 @@ func TestEncode(t *testing.T) {
 		})
 	}
 }
+
+// TestParseKeepsUnservedOnLaterErrors: a $select naming unserved properties still reports
+// them when $top or $count then fails, so the 400 says what was withheld.
+func TestParseKeepsUnservedOnLaterErrors(t *testing.T) {
+	for _, raw := range []string{"$select=userType&$top=1000", "$select=displayName,userType&$count=yes"} {
+		q, err := odata.Parse(raw, odata.List)
+		if err == nil {
+			t.Fatalf("%s: no error", raw)
+		}
+		if len(q.Unserved) != 1 || q.Unserved[0] != "userType" {
+			t.Errorf("%s: Unserved = %v, want [userType]", raw, q.Unserved)
+		}
+	}
+}
