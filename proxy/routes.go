@@ -25,7 +25,8 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	ln := links{publicURL: cfg.PublicURL}
 	who := &callers{verifier: cfg.Verifier, policy: cfg.Policy, dir: dir, revs: cfg.Revocations,
 		metrics: cfg.Metrics, log: cfg.Logger}
-	notice := privacy.NewNotice(cfg.Policy, cfg.Cache, cfg.Privacy)
+	// The record states the fields the directory asks Graph for: their one owner.
+	notice := privacy.NewNotice(cfg.Policy, cfg.Cache, cfg.Privacy, dir.Fields()...)
 
 	e := newEngine()
 	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),

@@ -26,7 +26,10 @@ type Throttle struct {
 	RetryAfter time.Duration
 }
 
-// Request is one entry of the request log.
+// Request is one entry of the request log. Select is the $select list as sent; Filter
+// and Search are the $filter and $search options verbatim (URL-decoded, not
+// interpreted), for direct requests and $batch items alike, so tests can assert what a
+// client asked Graph for.
 type Request struct {
 	Time     time.Time `json:"time"`
 	Method   string    `json:"method"`
@@ -34,6 +37,8 @@ type Request struct {
 	TenantID string    `json:"tenantId,omitempty"`
 	AppID    string    `json:"appId,omitempty"`
 	Select   []string  `json:"select,omitempty"`
+	Filter   string    `json:"filter,omitempty"`
+	Search   string    `json:"search,omitempty"`
 	Status   int       `json:"status"`
 	InBatch  bool      `json:"inBatch"`
 }

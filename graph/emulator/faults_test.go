@@ -84,10 +84,21 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("got %d", resp.StatusCode)
 		}
 	})
+	// "reset" sets its own faults and throttling first: it holds whichever subtests ran before.
 	t.Run("reset", func(t *testing.T) {
+		e.SetFault("GET /v1.0/users/{id}", emulator.Fault{ErrorRate: 1, Status: 500})
+		e.SetFault("", emulator.Fault{ErrorRate: 1, Status: 504})
+		for path, want := range map[string]int{user: 500, "/v1.0/users": 504} {
+			if st, _ := graphGet(t, e, tok, path, nil); st != want {
+				t.Fatalf("%s before reset: %d, want %d", path, st, want)
+			}
+		}
+		e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Minute})
 		e.ResetFaults()
-		if st, _ := graphGet(t, e, tok, user, nil); st != 200 {
-			t.Fatalf("after reset: %d", st)
+		for _, path := range []string{user, "/v1.0/users", user} {
+			if st, _ := graphGet(t, e, tok, path, nil); st != 200 {
+				t.Fatalf("%s after reset: %d, want 200 (no fault, no throttling)", path, st)
+			}
 		}
 	})
 }

@@ -10,18 +10,19 @@ import (
 )
 
 // Fictitious name lists: every combination is invented; domains end in .example and phone
-// numbers lie in the reserved +1 555 01xx range.
+// numbers lie in the reserved +1 555 01xx range. Some names carry accents, so that
+// non-ASCII personal data goes through every path (and the privacy proof looks for it).
 var (
 	givenNames = []string{"Adele", "Alex", "Bianca", "Caleb", "Dana", "Elio", "Farah", "Gideon",
 		"Hana", "Ivo", "Jonah", "Kaia", "Lior", "Mira", "Nico", "Odette", "Pavel", "Quinn",
-		"Rhea", "Soren", "Tamsin", "Uma", "Viggo", "Wren", "Xenia", "Yusuf", "Zora", "Anouk",
-		"Bram", "Cosima", "Dorian", "Elva", "Fenna", "Gus", "Hollis", "Ines", "Jasper", "Kofi",
+		"Rhea", "Søren", "Tamsin", "Uma", "Viggo", "Wren", "Xenia", "Yusuf", "Zoë", "Anouk",
+		"Bram", "Cosima", "Dorian", "Elva", "Fenna", "Gus", "Hollis", "Inès", "Jasper", "Kofi",
 		"Linnea", "Mateo", "Nadia", "Orson", "Petra", "Rafe", "Saskia", "Teodor", "Ulla",
-		"Vesna", "Wilder", "Yara", "Zeno", "Amara", "Bastian", "Clio", "Desmond", "Esme",
+		"Vesna", "Wilder", "Yara", "Zeno", "Amara", "Bastian", "Clio", "Desmond", "Esmé",
 		"Flint", "Greta", "Hugo", "Ilse", "Juno", "Kasimir", "Leona", "Magnus", "Nell"}
 	surnames = []string{"Vance", "Wilber", "Quillfeather", "Brightwater", "Ashdown", "Morrow",
 		"Fenwick", "Larkspur", "Thornbury", "Calloway", "Ravensdale", "Whitlock", "Okonkwo",
-		"Marchetti", "Lindqvist", "Petrakis", "Haverford", "Delacroix-Byrne", "Stonebridge",
+		"Núñez", "Ångström", "Müller", "Haverford", "Delacroix-Byrne", "Stonebridge",
 		"Nakamura-Lowe", "Ellsworth", "Kestrel", "Vantongeren", "Silverman", "Ardent", "Bellweather",
 		"Coldwell", "Duskmoor", "Evergreen", "Foxglove", "Glenrothes", "Hallowell", "Ironwood"}
 	departments = []string{"Engineering", "Sales", "Marketing", "Finance", "Human Resources",
@@ -116,9 +117,9 @@ func generateUsers(rng *rand.Rand, s tenantSpec, tid string, shortUPN bool) []Us
 			gn = givenNames[rng.IntN(len(givenNames))]
 		}
 		sn := surnames[(i*7+rng.IntN(len(surnames)))%len(surnames)]
-		local := strings.ToLower(gn)
+		local := upnLocal(gn)
 		if !shortUPN || seen[local] > 0 {
-			local = strings.ToLower(gn + "." + strings.ReplaceAll(sn, "-", ""))
+			local = upnLocal(gn + "." + strings.ReplaceAll(sn, "-", ""))
 		}
 		if k := seen[local]; k > 0 {
 			seen[local]++
@@ -179,6 +180,15 @@ func assignRole(u *User, i, n, managers int, users []User) {
 		}
 	}
 }
+
+// upnFold spells the accented letters of the fixture names in ASCII: a UPN's local part
+// may hold only ASCII letters, digits and a few symbols ("Characters allowed in a
+// userPrincipalName", Entra ID password policies and account restrictions).
+var upnFold = strings.NewReplacer("ø", "o", "ö", "o", "å", "a", "ë", "e", "è", "e", "é", "e",
+	"ú", "u", "ü", "u", "ñ", "n")
+
+// upnLocal is the lower-case ASCII local part of a UPN built from a name.
+func upnLocal(name string) string { return upnFold.Replace(strings.ToLower(name)) }
 
 // indexOf returns the position of s in list or -1.
 func indexOf(list []string, s string) int {

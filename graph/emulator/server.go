@@ -212,8 +212,11 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) {
 	if route == "" || route == "/" {
 		route = r.Method + " (unmatched)"
 	}
+	q := r.URL.Query()
+	filter, _ := option(q, "filter")
+	search, _ := option(q, "search")
 	e.reqlog.add(Request{Time: start, Method: r.Method, Route: route, TenantID: st.tenantID,
-		AppID: st.appID, Select: st.selects, Status: sw.status, InBatch: st.inBatch})
+		AppID: st.appID, Select: st.selects, Filter: filter, Search: search, Status: sw.status, InBatch: st.inBatch})
 	e.log.Debug("emulator: request", "route", route, "status", sw.status, "in_batch", st.inBatch,
 		"duration", e.now().Sub(start))
 }

@@ -1,6 +1,7 @@
 package privacy
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -18,7 +19,7 @@ type Notice struct {
 	HostingRegion  string            `json:"hosting_region"`            // Config.HostingRegion
 	SubProcessors  []SubProcessor    `json:"sub_processors"`            // Microsoft Graph / Entra ID
 	ClientApps     []ClientRecord    `json:"client_apps"`               // one per client app of the policy
-	FetchedFields  []string          `json:"fields_fetched_from_graph"` // the union any policy allows, plus internal
+	FetchedFields  []string          `json:"fields_fetched_from_graph"` // the $select of every user read (see NewNotice)
 	InternalFields []string          `json:"internal_fields"`           // policy.InternalFields
 	Cache          CacheRecord       `json:"cache"`                     // the memory cache
 	Persisted      []PersistedRecord `json:"persisted"`                 // what outlives a request
@@ -73,9 +74,17 @@ type RightsRecord struct {
 }
 
 // NewNotice builds the record of processing from the policy (which client apps see
-// what, and what is fetched from Graph), the cache configuration and the deployment's
-// privacy configuration, whose zero fields take their defaults (Config.WithDefaults).
-func NewNotice(pol *policy.Policy, cacheCfg cache.Config, cfg Config) *Notice {
+// what), the cache configuration and the deployment's privacy configuration, whose zero
+// fields take their defaults (Config.WithDefaults).
+//
+// fetched is the $select every user read asks Graph for, from the one owner that
+// builds it (directory.Directory.Fields): the gateway passes it, so that the record
+// states what is actually fetched. Without it the record states pol.UpstreamFields(),
+// from which a gateway configures its directory.
+func NewNotice(pol *policy.Policy, cacheCfg cache.Config, cfg Config, fetched ...string) *Notice {
+	if fetched == nil {
+		fetched = pol.UpstreamFields()
+	}
 	pc := cfg.WithDefaults()
 	n := &Notice{
 		Service: "graphgate",
@@ -92,7 +101,7 @@ func NewNotice(pol *policy.Policy, cacheCfg cache.Config, cfg Config) *Notice {
 			Data:    "The directory of your organisation's Microsoft 365 tenant; graphgate only reads it, and asks only for the fields listed here.",
 			Website: "https://learn.microsoft.com/en-us/graph/overview",
 		}},
-		FetchedFields:  pol.UpstreamFields(),
+		FetchedFields:  slices.Clone(fetched),
 		InternalFields: append([]string(nil), policy.InternalFields...),
 		Cache:          cacheRecordOf(cacheCfg),
 		Persisted:      persistedRecords(pc),

@@ -48,6 +48,10 @@ type Options struct {
 	Now func() time.Time
 	// CacheTTL is the cache's time to live (default 1 minute).
 	CacheTTL time.Duration
+	// GraphMaxRetries is the graph clients' MaxRetries: 0 keeps the graph package's
+	// default, a negative value makes every throttled or failed call one upstream request
+	// (tests of the gateway's own throttling gate set it).
+	GraphMaxRetries int
 	// Configure, when set, adjusts the gateway's configuration last (e.g. Usage, Audit,
 	// Revocations, CORSOrigins).
 	Configure func(*proxy.Config)
@@ -119,7 +123,7 @@ func (g *Gateway) config(opts Options) (proxy.Config, error) {
 		authTenants = append(authTenants, auth.Tenant{ID: tn.ID, Audience: tn.GatewayAppID})
 		gc := graph.Config{TenantID: tn.ID, ClientID: tn.GatewayAppID, ClientSecret: tn.GatewayClientSecret,
 			AuthorityHost: emu.URL() + "/", BaseURL: emu.URL() + "/v1.0", HTTPClient: emu.HTTPClient(),
-			Timeout: 5 * time.Second}
+			Timeout: 5 * time.Second, MaxRetries: opts.GraphMaxRetries}
 		if opts.Metrics != nil {
 			gc.OnCall = opts.Metrics.ObserveUpstream
 		}
