@@ -6,6 +6,8 @@
 //	graphgate demo                     run the gateway with a built-in Graph/Entra emulator
 //	graphgate emulator --addr ADDR     run only the emulator
 //	graphgate policy check FILE        validate a policy file
+//	graphgate privacy scan --values FILE PATH...
+//	                                   look for personal values in files, in every form a leak takes
 package main
 
 import (
@@ -58,6 +60,9 @@ commands:
   emulator --addr ADDR       run only the Graph/Entra emulator
   policy check FILE          validate a policy file
   usage export --from --to   export released usage aggregates (csv|json)
+  privacy scan --values FILE PATH...
+                             look for the values of FILE (one per line) in the files
+                             and directories given, in every form a leak takes
 
 Every command accepts --log-level debug|info|warn|error.
 `
@@ -82,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runPolicy(env, rest)
 	case "usage":
 		return runUsage(env, rest)
+	case "privacy":
+		return runPrivacy(env, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,350 +1,339 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
+	"net/http"
 	"os"
-	"path/filepath"
-	"reflect"
+	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/policy"
+	"github.com/graphgate/graphgate/proxy/privacy/scan"
 	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
-// TestPrivacyProof is the proof that graphgate writes nothing personal. It runs
-// `graphgate serve --log-level debug` against the emulator with every persistence this
-// build offers (usage store in the data directory, audit file, Redis when
-// GRAPHGATE_TEST_REDIS is set), drives every endpoint for every fixture user and client
-// app, stops graphgate, and then scans every byte it wrote — logs (stderr), stdout, the
-// data directory, the audit file, temporary files, Redis keys and values under its
-// prefixes, and the metrics it exposed — for every personal value of the fixture
-// directory. One hit fails the test, naming the value and where it was found.
+// TestPrivacyProof is the proof that graphgate writes nothing personal and fetches
+// nothing it may not show. It builds the graphgate binary and runs three `graphgate
+// serve --log-level debug` processes as deployed (sharing Redis and PostgreSQL, each with
+// its data directory and audit file) in front of the emulator, drives every endpoint for
+// every fixture user and client app from a client with its own IP address and device
+// string, stops the processes, and then scans with graphgate's own leak scanner (`graphgate
+// privacy scan`) every byte they wrote: their real stdout and stderr, their metrics, data
+// directories and audit files, $TMPDIR, every key of the proof's Redis database and every
+// row of the proof's PostgreSQL schema. It looks for every personal value in every form a
+// leak takes (plain, escaped, encoded, hashed). It also checks what no scan can see: the
+// fields Graph was asked for, the deactivated accounts' absence from lists and their
+// avatars, and a fixed list of what must have been exercised. Any finding fails it.
+// TestPrivacyProofCatchesDefects shows that each known way of leaking turns it red.
 func TestPrivacyProof(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)                      // temporary files graphgate creates land here and are scanned
+	r := runProof(t, graphgateBinary(t))
+	for _, f := range r.leaks {
+		t.Errorf("LEAK: %s", f)
+	}
+	for _, v := range r.violations {
+		t.Errorf("VIOLATION: %s", v)
+	}
+	t.Logf("proof scanned %d files (%d bytes) and %d store records for %d values; %d requests",
+		r.files, r.bytes, r.records, r.values, r.requests)
+}
+
+// proofResult is what one run of the proof found.
+type proofResult struct {
+	leaks      []scan.Finding
+	violations []string
+	files      int
+	bytes      int64
+	records    int
+	values     int
+	requests   int
+}
+
+// proofCoverage is what the proof must exercise, by driver label and the status at least
+// one of its requests must get. A run that misses one is not a proof.
+var proofCoverage = []struct {
+	label  string
+	status int
+}{
+	{"GET /me", 200}, {"GET /users/{upn}", 200}, {"search", 200}, {"filter", 200}, {"list all", 200},
+	{"photo", 200}, {"export", 200}, {"manager", 200}, {"directReports", 200}, {"presence", 200},
+	{"beta presence", 200}, {"getPresencesByUserId", 200}, {"$batch", 200}, {"photo meta", 200},
+	{"photo size", 200}, {"unknown user", 404}, {"deactivated user", 404}, {"deactivated photo", 200},
+	{"hidden-field filter", 400}, {"bad search", 400}, {"no route", 404}, {"bad token", 400},
+	{"deactivated caller", 401}, {"privacy", 200}, {"privacy html", 200}, {"dashboard", 200}, {"probe", 200},
+	{"usage API", 200}, {"GET /me before logout", 200}, {"admin logout", 200}, {"revoked token", 401},
+	{"admin purge", 200}, {"admin logout of unknown user", 404}, {"logout without the role", 403},
+}
+
+// runProof runs the whole proof against the graphgate binary bin and returns what it
+// found; it fails t only when the proof itself cannot run.
+func runProof(t *testing.T, bin string) proofResult {
 	emu, err := emulator.New(emulator.Options{}) // Microsoft's side: its own logs are not ours
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer emu.Close()
-	p := newProof(t, emu)
-	g := p.start()
-	p.checkPrivacyRecord(g.base)
-	d := &driver{t: t, emu: emu, base: g.base, cov: map[string]int{}}
-	d.driveEverything()
-	metrics := ""
-	if g.metricsURL != "" {
-		metrics = httpGet(t, g.metricsURL)
+	t.Cleanup(func() { emu.Close() })
+	polYAML := proofPolicy(t, emu.Directory())
+	dep := newDeployment(t, emu, polYAML)
+	dep.start(bin)
+	d := newDriver(t, emu, dep.bases())
+	d.driveEverything(dep.waitUsageRows)
+	record := httpGet(t, dep.instances[0].base+"/privacy")
+	metrics := make([]string, len(dep.instances))
+	for i, in := range dep.instances {
+		metrics[i] = httpGet(t, in.metrics)
 	}
-	g.stop()
+	dep.stop()
 
-	values := personalValues(emu)
-	var leaks []leak
-	leaks = append(leaks, scanBytes("stderr (logs)", []byte(g.stderr.String()), values)...)
-	leaks = append(leaks, scanBytes("stdout", []byte(g.stdout.String()), values)...)
-	leaks = append(leaks, scanBytes("GET /metrics", []byte(metrics), values)...)
-	written := map[string]int{}
-	for _, root := range []string{p.dataDir, p.work, tmp} {
-		n, l := scanTree(t, root, p.inputs, values)
-		written[root] = n
-		leaks = append(leaks, l...)
-	}
-	if p.redisURL != "" {
-		leaks = append(leaks, p.scanRedis(values)...)
-	}
-	for _, l := range leaks {
-		t.Errorf("LEAK: %s", l)
-	}
-	p.assertNotVacuous(g, d, written)
-	if os.Getenv("PROOF_DEBUG") != "" {
-		out, _ := os.ReadFile(p.auditFile)
-		t.Logf("written %v\naudit: %s\nlogs sample: %.3000s", written, out, g.stderr.String())
-	}
-	t.Logf("proof covered: %s; requests by endpoint: %v", strings.Join(p.covered, ", "), d.cov)
-	if len(p.uncovered) > 0 {
-		t.Logf("proof did NOT cover (not in this build or not configured): %s", strings.Join(p.uncovered, ", "))
-	}
-}
-
-// proof holds the environment of one proof run.
-type proof struct {
-	t         *testing.T
-	emu       *emulator.Emulator
-	work      string          // config, policy, CA, audit file
-	dataDir   string          // graphgate's data directory
-	inputs    map[string]bool // files the test wrote, not graphgate
-	env       map[string]string
-	redisURL  string
-	prefix    string
-	auditFile string
-	covered   []string
-	uncovered []string
-}
-
-// configHas reports whether this build's config file knows a top-level key: the proof
-// uses every persistence the build offers.
-func configHas(key string) bool {
-	rt := reflect.TypeOf(Config{})
-	for i := range rt.NumField() {
-		if strings.Split(rt.Field(i).Tag.Get("yaml"), ",")[0] == key {
-			return true
-		}
-	}
-	return false
-}
-
-func newProof(t *testing.T, emu *emulator.Emulator) *proof {
-	work := t.TempDir()
-	p := &proof{t: t, emu: emu, work: work, dataDir: filepath.Join(work, "data"), inputs: map[string]bool{},
-		env: map[string]string{}, redisURL: os.Getenv("GRAPHGATE_TEST_REDIS")}
-	dir := emu.Directory()
-	p.input("ca.pem", string(emu.CACertPEM()))
-	p.input("policy.yaml", demoPolicy(dir))
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "listen: 127.0.0.1:0\nlog_level: debug\napp_id: %s\nauthority: %s\ngraph_url: %s/v1.0\n"+
-		"ca_file: ca.pem\npolicy_file: policy.yaml\ndata_dir: %s\ntenants:\n",
-		dir.Tenants[0].GatewayAppID, emu.URL(), emu.URL(), p.dataDir)
-	for i, tn := range dir.Tenants {
-		fmt.Fprintf(&cfg, "  - {id: %s, name: %s, client_id: %s, client_secret: ${SECRET_%d}}\n", tn.ID, tn.Domain, tn.GatewayAppID, i)
-		p.env[fmt.Sprintf("SECRET_%d", i)] = tn.GatewayClientSecret
-	}
-	cfg.WriteString("cache: {ttl: 30s}\n")
-	p.optional(&cfg, "metrics", "metrics: {listen: 127.0.0.1:0}\n", "Prometheus /metrics")
-	p.optional(&cfg, "privacy", "privacy: {hosting_region: EU (proof), controller: Proof GmbH, contact: dpo@proof.example}\n", "privacy config")
-	p.optional(&cfg, "usage", "usage: {store: sqlite, flush_interval: 200ms}\n", "usage store (SQLite in the data dir)")
-	p.auditFile = filepath.Join(work, "audit.jsonl")
-	p.optional(&cfg, "audit", "audit: {file: "+p.auditFile+"}\n", "audit file")
-	key := make([]byte, 24)
-	_, _ = rand.Read(key)
-	p.env["REVOCATION_KEY"] = hex.EncodeToString(key)
-	p.optional(&cfg, "revocation", "revocation: {key: ${REVOCATION_KEY}}\n", "revocation key")
-	switch {
-	case p.redisURL == "":
-		p.uncovered = append(p.uncovered, "Redis (GRAPHGATE_TEST_REDIS not set)")
-	case !configHas("redis"):
-		p.uncovered = append(p.uncovered, "Redis (not in this build)")
-		p.redisURL = ""
-	default:
-		p.prefix = "ggproof-" + hex.EncodeToString(key[:4])
-		p.env["REDIS_URL"] = p.redisURL
-		fmt.Fprintf(&cfg, "redis: {url: ${REDIS_URL}, prefix: %s}\n", p.prefix)
-		p.covered = append(p.covered, "Redis revocation list (prefix "+p.prefix+")")
-		if configHas("usage") {
-			cfg.WriteString("# distinct users counted in Redis too\n")
-			p.replaceUsage(&cfg)
-		}
-	}
-	p.input("graphgate.yaml", cfg.String())
-	return p
-}
-
-// replaceUsage points usage counting's distinct users at Redis.
-func (p *proof) replaceUsage(cfg *strings.Builder) {
-	s := strings.Replace(cfg.String(), "usage: {store: sqlite, flush_interval: 200ms}",
-		"usage: {store: sqlite, flush_interval: 200ms, redis_url: ${REDIS_URL}}", 1)
-	cfg.Reset()
-	cfg.WriteString(s)
-	p.covered = append(p.covered, "Redis distinct-user counting")
-}
-
-func (p *proof) optional(cfg *strings.Builder, key, yaml, what string) {
-	if configHas(key) {
-		cfg.WriteString(yaml)
-		p.covered = append(p.covered, what)
-	} else {
-		p.uncovered = append(p.uncovered, what)
-	}
-}
-
-func (p *proof) input(name, text string) {
-	p.inputs[write(p.t, p.work, name, text)] = true
-}
-
-// running is graphgate serve running in the background.
-type running struct {
-	t          *testing.T
-	base       string
-	metricsURL string
-	stdout     *testkit.SyncBuffer
-	stderr     *testkit.SyncBuffer
-	cancel     context.CancelFunc
-	done       chan error
-}
-
-func (p *proof) start() *running {
-	t := p.t
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	g := &running{t: t, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	args := []string{"graphgate", "serve", "--config", filepath.Join(p.work, "graphgate.yaml"), "--log-level", "debug"}
-	go func() {
-		err := run(ctx, args, func(k string) string { return p.env[k] }, io.MultiWriter(pw, g.stdout), g.stderr)
-		pw.CloseWithError(fmt.Errorf("graphgate exited: %v", err))
-		g.done <- err
-	}()
-	t.Cleanup(func() { cancel() })
-	lines := bufio.NewReader(pr)
-	for g.base == "" {
-		l, err := lines.ReadString('\n')
-		if err != nil {
-			t.Fatalf("graphgate did not start: %v\nstderr: %s", err, g.stderr.String())
-		}
-		l = strings.TrimSpace(l)
-		if strings.HasPrefix(l, "metrics on ") {
-			g.metricsURL = strings.TrimPrefix(l, "metrics on ")
-		}
-		if strings.HasPrefix(l, "graphgate listening on ") {
-			g.base = strings.TrimPrefix(l, "graphgate listening on ")
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, lines) }()
-	waitReady(t, g.base)
-	return g
-}
-
-func (g *running) stop() {
-	g.cancel()
-	select {
-	case err := <-g.done:
-		if err != nil {
-			g.t.Fatalf("graphgate serve: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		g.t.Fatal("graphgate serve did not shut down")
-	}
-}
-
-// scanRedis scans graphgate's keys: the revocation prefix and usage counting's keys.
-func (p *proof) scanRedis(values []personalValue) []leak {
-	opt, err := redis.ParseURL(p.redisURL)
+	var r proofResult
+	r.requests = d.requests
+	values := personalValues(emu, d.tokens, d.photos, dep.secrets())
+	r.values = len(values)
+	sc, err := scan.New(values)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	keys, err := redisDump(ctx, rdb, p.prefix+"*", "graphgate:usage:*")
+	dep.scanAll(sc, metrics, &r)
+	r.violations = append(r.violations, d.violations...)
+	r.violations = append(r.violations, d.coverageGaps()...)
+	r.violations = append(r.violations, dep.writtenGaps(d)...)
+	pol, err := policy.Parse([]byte(polYAML))
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
-	var out []leak
-	own := 0
-	for k, v := range keys {
-		if strings.HasPrefix(k, p.prefix) {
-			own++
+	r.violations = append(r.violations, upstreamViolations(emu.Requests(), pol.UpstreamFields(), record)...)
+	return r
+}
+
+// proofPolicy is the demo's policy, except that the mobile app sees no names of others:
+// the proof needs a client app that may not see displayName.
+func proofPolicy(t *testing.T, dir emulator.DirectoryInfo) string {
+	const others = "    purpose: Show the signed-in user's own profile and colleagues' names and photos on mobile.\n"
+	p := demoPolicy(dir)
+	out := strings.Replace(p, "      others: [displayName, jobTitle]\n", "      others: [jobTitle]\n", 1)
+	if out == p || !strings.Contains(p, others) {
+		t.Fatal("the demo policy changed: update proofPolicy so that the mobile app sees no names of others")
+	}
+	return out
+}
+
+// scanAll scans everything the instances wrote.
+func (dep *deployment) scanAll(sc *scan.Scanner, metrics []string, r *proofResult) {
+	t := dep.t
+	for i, in := range dep.instances {
+		name := fmt.Sprintf("instance %d ", i+1)
+		for what, data := range map[string]string{"stdout": in.stdout.String(), "stderr": in.stderr.String(), "GET /metrics": metrics[i]} {
+			r.leaks = append(r.leaks, sc.Bytes(name+what, []byte(data))...)
+			r.bytes += int64(len(data))
 		}
-		out = append(out, scanBytes("redis key name "+k, []byte(k), values)...)
-		out = append(out, scanBytes("redis value of "+k, v, values)...)
 	}
-	if own == 0 {
-		p.t.Errorf("no Redis key under %s: the proof did not exercise Redis", p.prefix)
+	for _, root := range append(dep.instanceDirs(), dep.tmp) {
+		n, b, f, err := sc.Tree(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.files, r.bytes, r.leaks = r.files+n, r.bytes+b, append(r.leaks, f...)
 	}
-	for k := range keys {
-		if strings.HasPrefix(k, p.prefix) {
-			rdb.Del(ctx, k)
+	k := 0
+	for key, v := range dep.dumpRedis() {
+		k++
+		r.leaks = append(r.leaks, sc.Bytes(fmt.Sprintf("redis key name #%d", k), []byte(key))...)
+		r.leaks = append(r.leaks, sc.Bytes(fmt.Sprintf("redis value of key #%d", k), v)...)
+		r.records++
+	}
+	for table, rows := range dep.dumpPostgres() {
+		r.leaks = append(r.leaks, sc.Bytes("postgres table "+table, rows)...)
+		r.records += strings.Count(string(rows), "\n") + 1
+	}
+}
+
+func (dep *deployment) instanceDirs() []string {
+	var out []string
+	for _, in := range dep.instances {
+		out = append(out, in.dir)
+	}
+	return out
+}
+
+// secrets are what the operator configured that must never be written either.
+func (dep *deployment) secrets() []string {
+	var out []string
+	for _, kv := range dep.env {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "SECRET_") || k == "REVOCATION_KEY" {
+			out = append(out, v)
 		}
 	}
 	return out
 }
 
-// assertNotVacuous checks that the run did process personal data and did write: a
-// proof that scanned nothing proves nothing.
-func (p *proof) assertNotVacuous(g *running, d *driver, written map[string]int) {
-	t := p.t
-	if d.personalSeen < 100 {
-		t.Errorf("only %d responses held a fixture user's personal data: the gateway was not exercised", d.personalSeen)
+// waitUsageRows waits until usage counting has reached PostgreSQL, so that analysts'
+// reads see this run's traffic.
+func (dep *deployment) waitUsageRows() {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dep.pgURL)
+	if err != nil {
+		dep.t.Fatal(err)
 	}
-	logs := g.stderr.String()
-	if n := strings.Count(logs, `"msg":"request"`); n < d.requests/2 {
-		t.Errorf("%d access log records for %d requests: debug logging was not captured", n, d.requests)
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var n int
+		if conn.QueryRow(ctx, "SELECT count(*) FROM usage_requests").Scan(&n) == nil && n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			dep.t.Fatal("usage counting wrote nothing to PostgreSQL within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	if !strings.Contains(logs, `"level":"DEBUG"`) {
-		t.Error("no debug record in the logs: --log-level debug did not take effect")
-	}
-	if configHas("usage") && written[p.dataDir] == 0 {
-		t.Error("the usage store wrote nothing to the data directory")
-	}
-	if configHas("audit") {
-		if fi, err := os.Stat(p.auditFile); err != nil || fi.Size() == 0 {
-			t.Errorf("the audit file is empty or missing (%v)", err)
+}
+
+// coverageGaps lists the items of proofCoverage the run did not reach.
+func (d *driver) coverageGaps() []string {
+	var out []string
+	for _, c := range proofCoverage {
+		if d.status[c.label][c.status] == 0 {
+			out = append(out, fmt.Sprintf("coverage: %q never got %d (got %v)", c.label, c.status, d.status[c.label]))
 		}
 	}
+	if d.personalSeen < 100 {
+		out = append(out, fmt.Sprintf("coverage: only %d responses held personal data", d.personalSeen))
+	}
+	if len(d.photos) == 0 {
+		out = append(out, "coverage: no photo was served")
+	}
+	return out
 }
 
-// checkPrivacyRecord checks that GET /privacy states this deployment's facts: the
-// configured hosting region and what this configuration persists where.
-func (p *proof) checkPrivacyRecord(base string) {
-	if !configHas("privacy") {
-		return
+// writtenGaps lists the stores and outputs the run should have written to but did not:
+// a proof that scanned nothing proves nothing.
+func (dep *deployment) writtenGaps(d *driver) []string {
+	var out []string
+	total := 0
+	for i, in := range dep.instances {
+		logs := in.stderr.String()
+		n := strings.Count(logs, `"msg":"request"`)
+		total += n
+		if n < 100 {
+			out = append(out, fmt.Sprintf("coverage: instance %d logged %d requests", i+1, n))
+		}
+		if !strings.Contains(logs, `"level":"DEBUG"`) {
+			out = append(out, fmt.Sprintf("coverage: instance %d wrote no debug record", i+1))
+		}
+	}
+	if total < d.requests/2 {
+		out = append(out, fmt.Sprintf("coverage: %d access records for %d requests", total, d.requests))
+	}
+	audit := 0
+	for _, in := range dep.instances {
+		if fi, err := os.Stat(in.auditFile); err == nil {
+			audit += int(fi.Size())
+		}
+	}
+	if audit == 0 {
+		out = append(out, "coverage: no audit record was written")
+	}
+	if len(dep.dumpRedis()) == 0 {
+		out = append(out, "coverage: nothing was written to Redis")
+	}
+	if rows := dep.dumpPostgres()["usage_requests"]; len(rows) == 0 {
+		out = append(out, "coverage: no usage row was written to PostgreSQL")
+	}
+	return out
+}
+
+// upstreamViolations checks what graphgate asked Graph for: only fields some policy
+// allows (plus the internal ones), every user list without deactivated accounts, and a
+// record of processing (GET /privacy) that names exactly the fields actually fetched.
+func upstreamViolations(reqs []emulator.Request, allowed []string, record string) []string {
+	var out []string
+	ok := map[string]bool{}
+	for _, f := range allowed {
+		ok[strings.ToLower(f)] = true
+	}
+	fetched := map[string]bool{}
+	lists := 0
+	for _, r := range reqs {
+		for _, f := range r.Select {
+			f = strings.ToLower(f)
+			if !ok[f] && !fetched[f] {
+				out = append(out, fmt.Sprintf("upstream: Graph was asked for %s (%s), which no policy allows", f, r.Route))
+			}
+			fetched[f] = true
+		}
+		if r.Route == "GET /v1.0/users" && r.Status == http.StatusOK {
+			lists++
+			if !strings.Contains(r.Filter, "accountEnabled eq true") {
+				out = append(out, fmt.Sprintf("upstream: a user list did not exclude deactivated accounts ($filter %q)", r.Filter))
+			}
+		}
+	}
+	if lists == 0 {
+		out = append(out, "coverage: no user list reached Graph")
 	}
 	var rec struct {
-		HostingRegion string `json:"hosting_region"`
-		Persisted     []struct {
-			What  string `json:"what"`
-			Where string `json:"where"`
-		} `json:"persisted"`
+		Fetched []string `json:"fields_fetched_from_graph"`
 	}
-	if err := json.Unmarshal([]byte(httpGet(p.t, base+"/privacy")), &rec); err != nil {
-		p.t.Fatal(err)
+	if err := json.Unmarshal([]byte(record), &rec); err != nil {
+		return append(out, "GET /privacy: "+err.Error())
 	}
-	if rec.HostingRegion != "EU (proof)" {
-		p.t.Errorf("/privacy hosting region %q", rec.HostingRegion)
+	var said, got []string
+	for _, f := range rec.Fetched {
+		said = append(said, strings.ToLower(f))
 	}
-	where := map[string]string{}
-	for _, r := range rec.Persisted {
-		where[strings.Fields(r.What)[0]] = r.Where
+	for f := range fetched {
+		got = append(got, f)
 	}
-	if configHas("usage") && !strings.Contains(where["Anonymised"], "SQLite") {
-		p.t.Errorf("/privacy does not say usage aggregates are in SQLite: %v", where)
+	slices.Sort(said)
+	slices.Sort(got)
+	if !slices.Equal(said, got) {
+		out = append(out, fmt.Sprintf("GET /privacy says %v are fetched from Graph, but Graph was asked for %v", said, got))
 	}
-	if configHas("audit") && !strings.Contains(where["Audit"], "file") {
-		p.t.Errorf("/privacy does not name the audit file sink: %v", where)
-	}
-	if p.redisURL != "" && !strings.Contains(where["Revocation"], "Redis") {
-		p.t.Errorf("/privacy does not say revocation markers are in Redis: %v", where)
-	}
+	return out
 }
 
-// TestPrivacyProofDemo runs `graphgate demo --log-level debug` until its seeded traffic
-// has gone through the gateway, stops it and scans its logs, its data directory and
-// $TMPDIR. stdout is not scanned: the demo prints a demo user's sign-in name there on
-// purpose, as instructions for the person running it.
+// TestPrivacyProofDemo runs the built binary's `graphgate demo --log-level debug` until
+// its seeded traffic has gone through the gateway, stops it and scans its logs, its data
+// directory (the SQLite usage store) and $TMPDIR. stdout is not scanned: the demo prints a
+// demo user's sign-in name there on purpose, as instructions for the person running it.
 func TestPrivacyProofDemo(t *testing.T) {
+	bin := graphgateBinary(t)
 	tmp, data := t.TempDir(), t.TempDir()
-	t.Setenv("TMPDIR", tmp)
 	emu, err := emulator.New(emulator.Options{}) // the same fixture directory as the demo's
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer emu.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var stdout, stderr testkit.SyncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"graphgate", "demo", "--addr", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug"},
-			func(string) string { return "" }, &stdout, &stderr)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
+	cmd := exec.Command(bin, "demo", "--addr", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug")
+	cmd.Env, cmd.Stdout, cmd.Stderr = []string{"TMPDIR=" + tmp, "PATH=" + os.Getenv("PATH")}, &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() { _ = cmd.Process.Kill() }()
+	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(stderr.String(), "demo usage: seeded") {
+		select {
+		case err := <-exited:
+			t.Fatalf("the demo exited: %v\n%s", err, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the demo did not seed its traffic: %s", stderr.String())
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := <-exited; err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	var intro demoIntro
@@ -352,11 +341,20 @@ func TestPrivacyProofDemo(t *testing.T) {
 	if intro.TenantID != emu.Directory().Tenants[0].ID {
 		t.Fatalf("the demo's directory (tenant %q) is not the fixture the scan looks for", intro.TenantID)
 	}
-	values := personalValues(emu)
-	leaks := scanBytes("demo stderr (logs)", []byte(stderr.String()), values)
-	nData, l := scanTree(t, data, nil, values)
+	sc, err := scan.New(personalValues(emu, nil, nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks := sc.Bytes("demo stderr (logs)", []byte(stderr.String()))
+	nData, _, l, err := sc.Tree(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	leaks = append(leaks, l...)
-	_, l = scanTree(t, tmp, nil, values)
+	_, _, l, err = sc.Tree(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
 	leaks = append(leaks, l...)
 	for _, l := range leaks {
 		t.Errorf("LEAK: %s", l)

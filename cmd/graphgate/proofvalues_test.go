@@ -1,0 +1,120 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy/privacy/scan"
+)
+
+// valueSet collects the values the proof looks for, each once.
+type valueSet struct {
+	seen map[string]bool
+	list []scan.Value
+}
+
+func (s *valueSet) add(label string, v []byte) {
+	if len(v) < scan.MinLen || s.seen[strings.ToLower(string(v))] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[strings.ToLower(string(v))] = true
+	s.list = append(s.list, scan.Value{Label: label, Text: v})
+}
+
+func (s *valueSet) addString(label, v string) { s.add(label, []byte(strings.TrimSpace(v))) }
+
+// personalValues lists every personal value the proof must not find: every per-user
+// field of every fixture user (names with their accents, UPNs and their local parts,
+// mails, phones as written and as digits, office, employee id, job title, department,
+// object ids with and without dashes); every token the client sent, its signature and
+// its personal claims; the bytes and a fragment of every photo served; the client's IP
+// address and device string; and the secrets the operator gave. The fixture's tenant-wide
+// fields (company, city, country, usage location, language) describe the tenant, not a
+// person, and the tenant's name is in every configuration: they are not included.
+func personalValues(emu *emulator.Emulator, tokens []string, photos [][]byte, secrets []string) []scan.Value {
+	var s valueSet
+	for _, t := range emu.Directory().Tenants {
+		for i, info := range t.Users {
+			u, ok := emu.User(t.ID, info.ID)
+			if !ok {
+				continue
+			}
+			of := fmt.Sprintf(" of user %d of %s", i, t.Domain)
+			s.addString("object id"+of, u.ID)
+			s.addString("object id without dashes"+of, strings.ReplaceAll(u.ID, "-", ""))
+			s.addString("displayName"+of, u.DisplayName)
+			s.addString("givenName"+of, u.GivenName)
+			s.addString("surname"+of, u.Surname)
+			s.addString("userPrincipalName"+of, u.UserPrincipalName)
+			s.addString("UPN local part"+of, strings.SplitN(u.UserPrincipalName, "@", 2)[0])
+			s.addString("mail"+of, u.Mail)
+			s.addString("mail local part"+of, strings.SplitN(u.Mail, "@", 2)[0])
+			s.addString("employeeId"+of, u.EmployeeID)
+			s.addString("officeLocation"+of, u.OfficeLocation)
+			s.addString("jobTitle"+of, u.JobTitle)
+			s.addString("department"+of, u.Department)
+			for _, p := range append([]string{u.MobilePhone}, u.BusinessPhones...) {
+				s.addString("phone"+of, p)
+				s.addString("phone digits"+of, digits(p))
+			}
+		}
+	}
+	for i, tok := range tokens {
+		addToken(&s, fmt.Sprintf("token %d", i), tok)
+	}
+	for i, p := range photos {
+		sum := sha256.Sum256(p)
+		s.add(fmt.Sprintf("photo %d", i), p)
+		s.add(fmt.Sprintf("photo %d fragment", i), p[len(p)/2:min(len(p), len(p)/2+48)])
+		s.add(fmt.Sprintf("photo %d SHA-256", i), sum[:])
+	}
+	s.addString("client IP address", proofClientIP)
+	s.addString("client device (User-Agent)", proofUserAgent)
+	s.addString("client device id", "5c1f-canary-device-41d7")
+	for i, sec := range secrets {
+		s.addString(fmt.Sprintf("operator secret %d", i), sec)
+	}
+	return s.list
+}
+
+// addToken adds a token, its payload and signature segments, and its claims that
+// identify a person or this token.
+func addToken(s *valueSet, label, tok string) {
+	s.addString(label, tok)
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return
+	}
+	s.addString(label+" payload", parts[1])
+	s.addString(label+" signature", parts[2])
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return
+	}
+	var claims map[string]any
+	if json.Unmarshal(raw, &claims) != nil {
+		return
+	}
+	for _, k := range []string{"oid", "sub", "uti", "aio", "name", "preferred_username", "upn", "unique_name", "email"} {
+		if v, ok := claims[k].(string); ok {
+			s.addString(label+" claim "+k, v)
+		}
+	}
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
