@@ -97,24 +97,34 @@ func TestBadTokensAreRefused(t *testing.T) {
 	}
 }
 
+// TestUnknownClientAppIs403 signs a user's token for a client app the policy does not
+// list (every fixture app is listed, so the test mints one for an id of its own): the
+// read path refuses it with 403 (no listing reaches Graph), while the same user through a
+// listed app is served.
 func TestUnknownClientAppIs403(t *testing.T) {
 	e := newEnv(t)
 	u := e.enabledUsers(0)[0]
-	var unlisted string
-	for _, c := range e.tenant(0).Clients {
-		if _, ok := e.pol.Client(c.ID); !ok {
-			unlisted = c.ID
-		}
-	}
-	if unlisted == "" {
-		t.Skip("every fixture client app is in the test policy")
+	const unlisted = "0badc0de-0000-4000-8000-00000000a990"
+	if _, ok := e.pol.Client(unlisted); ok {
+		t.Fatal("the test policy lists the unlisted client app")
 	}
 	tok, err := e.emu.MintToken(emulator.TokenRequest{TenantID: e.tenant(0).ID, ClientID: unlisted, UserID: u.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := e.get("/v1.0/me", tok); r.Status != http.StatusForbidden {
-		t.Errorf("unknown client app: %d %s", r.Status, r.Body)
+	e.emu.ResetRequests()
+	for _, path := range []string{"/v1.0/me", "/v1.0/users/" + e.enabledUsers(0)[1].ID, "/v1.0/users?$top=2"} {
+		r := e.get(path, tok)
+		if r.Status != http.StatusForbidden || errorCode(t, r) != "Authorization_RequestDenied" {
+			t.Errorf("%s by an unknown client app: %d %s, want 403 Authorization_RequestDenied", path, r.Status, r.Body)
+		}
+	}
+	// The session check reads the caller's own record; the listing must never be asked for.
+	if n := e.emu.Count("GET /v1.0/users"); n != 0 {
+		t.Errorf("an unknown client app's listing reached Graph %d times, want 0", n)
+	}
+	if r := e.get("/v1.0/me", e.token(0, "chat-web", u)); r.Status != http.StatusOK {
+		t.Errorf("the same user through a listed client app: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -110,6 +110,21 @@ func (e *env) disabledUser(tenant int) emulator.UserInfo {
 	return emulator.UserInfo{}
 }
 
+// twin adds to a tenant an enabled user with the same object id as u (ids are GUIDs,
+// unique per tenant only) and returns it: tests of tenant isolation use it to show that
+// what the gateway keys by user (cache entries, revocations, rate buckets) is keyed by
+// tenant too. The twin's sessions are valid from an hour ago.
+func (e *env) twin(tenant int, u emulator.UserInfo) emulator.UserInfo {
+	e.t.Helper()
+	tw, err := e.emu.AddUser(e.tenant(tenant).ID, emulator.User{ID: u.ID, AccountEnabled: true,
+		UserPrincipalName: "twin-" + u.ID[:8] + "@" + e.tenant(tenant).Domain, DisplayName: "Twin Of " + u.ID[:8],
+		CreatedDateTime: time.Now().Add(-time.Hour)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return emulator.UserInfo{ID: tw.ID, UserPrincipalName: tw.UserPrincipalName, AccountEnabled: true}
+}
+
 // token mints (and memoises) an access token for a user and client app.
 func (e *env) token(tenant int, client string, user emulator.UserInfo) string {
 	key := e.tenant(tenant).ID + "|" + client + "|" + user.ID

@@ -69,6 +69,11 @@ func newFleet(t testing.TB, n int, cuttable ...int) *fleet {
 	return f
 }
 
+// settle bounds the tests' waits for a logout, purge or reconnection to reach the other
+// instances. It only guards against hangs: no test asserts how fast they arrive, which
+// BenchmarkLogoutFanOut measures (BENCHMARKS.md).
+const settle = 10 * time.Second
+
 // until polls cond every few milliseconds until it holds or d has passed.
 func until(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
@@ -104,17 +109,17 @@ func TestLogoutAcrossInstancesWithRedis(t *testing.T) {
 		t.Errorf("instances %+v", a.Instances)
 	}
 	for i, g := range f.gws[1:] {
-		refused := until(time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
+		refused := until(settle, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
 		if !refused {
-			t.Fatalf("instance %d still accepts the revoked token after one second", i+2)
+			t.Fatalf("instance %d still accepts the revoked token", i+2)
 		}
 		assertRevoked(t, g.get("/v1.0/me", tok), fmt.Sprintf("instance %d", i+2))
 	}
 	// The other instances, told only the user's keyed hash, purged the victim's cached
 	// profile: their purge counters moved, and reading the profile again goes to Graph.
 	for i, g := range f.gws[1:] {
-		if !until(time.Second, func() bool { return g.srv.CacheStats().Purged > purgedBefore[i+1] }) {
-			t.Fatalf("instance %d purged nothing within one second of the logout", i+2)
+		if !until(settle, func() bool { return g.srv.CacheStats().Purged > purgedBefore[i+1] }) {
+			t.Fatalf("instance %d purged nothing after the logout", i+2)
 		}
 		f.base.emu.ResetRequests()
 		if r := g.get("/v1.0/users/"+victim.ID, readerTok); r.Status != http.StatusOK {
@@ -151,7 +156,7 @@ func TestLogoutLeavesNoUserIDInRedis(t *testing.T) {
 	}
 
 	decodeLogout(t, g1.logout(g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin)), victim.UserPrincipalName))
-	if !until(time.Second, func() bool { return g2.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
+	if !until(settle, func() bool { return g2.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
 		t.Fatal("instance 2 still accepts the revoked token")
 	}
 	msg, err := ps.ReceiveMessage(ctx)
@@ -232,7 +237,7 @@ func TestLogoutWhileRedisConnectionIsCut(t *testing.T) {
 			}
 			cut := f.gws[tc.cut]
 			f.proxy[tc.cut].Cut()
-			if !until(5*time.Second, func() bool { return cut.get("/readyz", "").Status == http.StatusServiceUnavailable }) {
+			if !until(settle, func() bool { return cut.get("/readyz", "").Status == http.StatusServiceUnavailable }) {
 				t.Fatal("the cut-off instance does not report degraded on /readyz")
 			}
 			a := decodeLogout(t, g1.logout(admin, tc.victim.ID))
@@ -241,7 +246,7 @@ func TestLogoutWhileRedisConnectionIsCut(t *testing.T) {
 			}
 			assertRevoked(t, g1.get("/v1.0/me", tok), "instance 1")
 			f.proxy[tc.cut].Restore()
-			if !until(5*time.Second, func() bool { return cut.get("/readyz", "").Status == http.StatusOK }) {
+			if !until(settle, func() bool { return cut.get("/readyz", "").Status == http.StatusOK }) {
 				t.Fatal("the instance did not recover")
 			}
 			for i, g := range []*env{g1, g2, g3} {
@@ -252,7 +257,7 @@ func TestLogoutWhileRedisConnectionIsCut(t *testing.T) {
 					}
 					continue
 				}
-				if !until(5*time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
+				if !until(settle, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized }) {
 					t.Errorf("instance %d accepts the revoked token after reconnection", i+1)
 				}
 			}
@@ -292,7 +297,7 @@ func BenchmarkLogoutFanOut(b *testing.B) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				until(5*time.Second, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
+				until(settle, func() bool { return g.get("/v1.0/me", tok).Status == http.StatusUnauthorized })
 				d := time.Since(start)
 				mu.Lock()
 				worst = max(worst, d)

@@ -61,6 +61,38 @@ func TestLogoutSingleInstance(t *testing.T) {
 	}
 }
 
+// TestLogoutKeepsTheSameObjectIDInAnotherTenant logs a user out of the first tenant while
+// a user with the same object id lives in the second: the twin's token is still accepted
+// and its cached profile is not purged (revocations and cache purges are keyed by tenant).
+func TestLogoutKeepsTheSameObjectIDInAnotherTenant(t *testing.T) {
+	e := newEnv(t)
+	victim := e.victim(0)
+	twin := e.twin(1, victim)
+	victimTok, twinTok := e.token(0, "chat-web", victim), e.token(1, "chat-web", twin)
+	reader := e.token(1, "chat-web", e.withRole(1, ""))
+	for _, tok := range []string{victimTok, twinTok} {
+		if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {
+			t.Fatalf("before logout: %d %s", r.Status, r.Body)
+		}
+	}
+	if r := e.get("/v1.0/users/"+twin.ID, reader); r.Status != http.StatusOK { // caches the twin
+		t.Fatalf("the twin's profile: %d %s", r.Status, r.Body)
+	}
+	decodeLogout(t, e.logout(e.token(0, "chat-web", e.withRole(0, proxy.RoleAdmin)), victim.ID))
+	assertRevoked(t, e.get("/v1.0/me", victimTok), "the logged-out user")
+
+	e.emu.ResetRequests()
+	if r := e.get("/v1.0/users/"+twin.ID, reader); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Twin Of") {
+		t.Fatalf("the twin's profile after the logout: %d %s", r.Status, r.Body)
+	}
+	if n := e.emu.Count("GET /v1.0/users/{id}"); n != 0 {
+		t.Errorf("the twin's cached profile was purged by another tenant's logout: %d upstream reads", n)
+	}
+	if r := e.get("/v1.0/me", twinTok); r.Status != http.StatusOK {
+		t.Errorf("the same object id in another tenant was logged out too: %d %s", r.Status, r.Body)
+	}
+}
+
 func TestLogoutSurvivesRestartThroughEntra(t *testing.T) {
 	e := newEnv(t)
 	victim, admin := e.victim(0), e.withRole(0, proxy.RoleAdmin)
@@ -111,20 +143,21 @@ func TestLogoutRefusals(t *testing.T) {
 		{"unknown user", http.MethodPost, "/admin/v1/users/00000000-0000-4000-8000-000000000000/logout", admin, 404, "Request_ResourceNotFound", "not_found"},
 		{"GET is not allowed", http.MethodGet, "/admin/v1/users/" + victim.ID + "/logout", admin, 405, "Request_BadRequest", ""},
 	}
-	want := 0
 	for _, tc := range tests {
+		// Each case counts only the audit records its own request wrote, so it holds
+		// whichever cases ran before it (go test -run selects any subset).
 		t.Run(tc.name, func(t *testing.T) {
+			before := len(aud.records(t))
 			r := e.do(tc.method, tc.path, tc.token, nil)
 			if r.Status != tc.status || errorCode(t, r) != tc.code {
 				t.Errorf("%d %s, want %d %s", r.Status, r.Body, tc.status, tc.code)
 			}
-			if tc.result == "" {
-				return
-			}
-			want++
-			recs := aud.records(t)
-			if len(recs) != want || recs[want-1]["result"] != tc.result {
-				t.Errorf("audit: %d records, last %v; want %d with result %s", len(recs), recs[len(recs)-1], want, tc.result)
+			recs := aud.records(t)[before:]
+			switch {
+			case tc.result == "" && len(recs) != 0:
+				t.Errorf("audit: %d records %v, want none", len(recs), recs)
+			case tc.result != "" && (len(recs) != 1 || recs[0]["result"] != tc.result):
+				t.Errorf("audit: records %v, want one with result %s", recs, tc.result)
 			}
 		})
 	}

@@ -135,3 +135,24 @@ func (w *captureWriter) Flush() {
 		f.Flush()
 	}
 }
+
+// photoShown reports whether the colleague's card shows a loaded image.
+const photoShown = `(function () {
+	var el = document.getElementById('colleague');
+	var img = el && el.shadowRoot && el.shadowRoot.querySelector('img');
+	return !!(img && img.complete && img.naturalWidth > 0);
+})()`
+
+// photosAnswered reports whether the gateway has answered the toolkit's photo requests
+// (batch items): the colleague's photo, and 404 ImageNotFound for the caller's.
+func photosAnswered(seen []seenRequest, colleagueID string) bool {
+	var colleague, me bool
+	for _, s := range seen {
+		for _, it := range s.Items {
+			u := strings.ToLower(it.URL)
+			colleague = colleague || it.Status == http.StatusOK && strings.HasPrefix(u, "/users/"+colleagueID+"/photo/$value")
+			me = me || it.Status == http.StatusNotFound && strings.HasPrefix(u, "/me/photo")
+		}
+	}
+	return colleague && me
+}

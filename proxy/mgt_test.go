@@ -50,7 +50,9 @@ func TestGraphToolkitThroughGateway(t *testing.T) {
 	page.StartTLS()
 	t.Cleanup(page.Close)
 
-	res, err := runToolkitPage(t, page.URL+"/", meName, colName)
+	colleagueID := strings.ToLower(colleague.ID)
+	photosIn := func() bool { return photosAnswered(rec.requests(), colleagueID) }
+	res, err := runToolkitPage(t, page.URL+"/", meName, colName, photosIn)
 	if err != nil {
 		for _, s := range rec.requests() {
 			t.Logf("gateway: %s %s -> %d %+v", s.Method, s.Path, s.Status, s.Items)
@@ -61,7 +63,7 @@ func TestGraphToolkitThroughGateway(t *testing.T) {
 	for _, c := range res.console {
 		t.Errorf("browser console: %s", c)
 	}
-	checkToolkitRequests(t, rec.requests(), strings.ToLower(colleague.ID))
+	checkToolkitRequests(t, rec.requests(), colleagueID)
 	if !res.presence {
 		t.Errorf("the person-query=me card shows no presence badge; shadow DOM text %q", res.meText)
 	}
@@ -182,9 +184,9 @@ type personStateResult struct {
 }
 
 // runToolkitPage opens pageURL in headless Chromium (trusting the test's self-signed
-// certificates), waits until both cards show the expected names and the network is
-// quiet, and saves a screenshot.
-func runToolkitPage(t *testing.T, pageURL, meName, colName string) (toolkitPage, error) {
+// certificates), waits until both cards show the expected names, photosIn reports the
+// photos answered and the colleague's card shows its photo, and saves a screenshot.
+func runToolkitPage(t *testing.T, pageURL, meName, colName string, photosIn func() bool) (toolkitPage, error) {
 	t.Helper()
 	// The test servers' certificates are self-signed.
 	browser := browsertest.Start(t, 900, 500, chromedp.Flag("ignore-certificate-errors", true))
@@ -201,8 +203,17 @@ func runToolkitPage(t *testing.T, pageURL, meName, colName string) (toolkitPage,
 		st, _ := chromedp.Run(ctx, chromedp.Evaluate[personStateResult](personState))
 		return toolkitPage{}, fmt.Errorf("the toolkit did not render both people (%+v, console %q): %w", st, browser.Console(), err)
 	}
-	// Photos load after the names; let them arrive before the screenshot.
-	time.Sleep(500 * time.Millisecond)
+	// Photos load after the names: wait for the gateway's answers, then for the image.
+	for !photosIn() {
+		select {
+		case <-tctx.Done():
+			return toolkitPage{}, fmt.Errorf("the gateway did not answer the toolkit's photo requests: %w", tctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](photoShown, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		return toolkitPage{}, fmt.Errorf("the colleague's card shows no photo (console %q): %w", browser.Console(), err)
+	}
 	st, err := chromedp.Run(tctx, chromedp.Evaluate[personStateResult](personState))
 	if err != nil {
 		return toolkitPage{}, fmt.Errorf("read the cards: %w", err)

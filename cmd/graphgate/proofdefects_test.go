@@ -11,7 +11,6 @@ import (
 type proofDefect struct {
 	name   string
 	edits  []edit
-	files  map[string]string // extra source files, by path under the module root
 	caught func(proofResult) bool
 }
 

@@ -84,7 +84,8 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("got %d", resp.StatusCode)
 		}
 	})
-	// "reset" sets its own faults and throttling first: it holds whichever subtests ran before.
+	// "reset" sets up the faults and throttling it clears, so it tests ResetFaults whichever
+	// subtests ran before it (go test -run may select it alone).
 	t.Run("reset", func(t *testing.T) {
 		e.SetFault("GET /v1.0/users/{id}", emulator.Fault{ErrorRate: 1, Status: 500})
 		e.SetFault("", emulator.Fault{ErrorRate: 1, Status: 504})

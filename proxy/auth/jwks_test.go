@@ -33,12 +33,19 @@ func TestKeyRotationBurstMakesOneFetch(t *testing.T) {
 	gate := make(chan struct{})
 	f.setGate(gate)
 
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // before the fake IdP's server closes, should the test stop early
+
 	const n = 50
 	errs := make(chan error, n)
+	waiting := make(chan struct{}, n)
+	ctx := waitSignal{Context: context.Background(), waiting: waiting}
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, err := verifyA(t, v, f, clk, "a2", func(c jwt.MapClaims) { c["uti"] = fmt.Sprint("burst-", i) })
+			c := f.claimsFor(tenantA, clk.Now())
+			c["uti"] = fmt.Sprint("burst-", i)
+			_, err := v.Verify(ctx, sign(t, jwt.SigningMethodRS256, f.key(tenantA, "a2"), "a2", c))
 			errs <- err
 		})
 	}
@@ -47,8 +54,16 @@ func TestKeyRotationBurstMakesOneFetch(t *testing.T) {
 	if _, err := verifyA(t, v, f, clk, "a1", nil); err != nil {
 		t.Fatalf("known-kid token during a fetch: %v", err)
 	}
-	time.Sleep(20 * time.Millisecond) // let the burst pile up on the pending fetch
-	close(gate)
+	// Release the fetch only once every caller of the burst waits for it.
+	timeout := time.After(10 * time.Second)
+	for i := range n {
+		select {
+		case <-waiting:
+		case <-timeout:
+			t.Fatalf("%d of %d callers wait for the pending fetch", i, n)
+		}
+	}
+	release()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
@@ -62,6 +77,21 @@ func TestKeyRotationBurstMakesOneFetch(t *testing.T) {
 	if got := v.Stats().JWKSFetches; got != 3 {
 		t.Fatalf("Stats().JWKSFetches = %d, want 3", got)
 	}
+}
+
+// waitSignal is a context that signals each call of Done: keySet.key calls it only when
+// it waits for a pending fetch, so a test can tell how many callers wait.
+type waitSignal struct {
+	context.Context
+	waiting chan<- struct{}
+}
+
+func (c waitSignal) Done() <-chan struct{} {
+	select {
+	case c.waiting <- struct{}{}:
+	default:
+	}
+	return c.Context.Done()
 }
 
 func TestUnknownKIDRefetchIsRateLimited(t *testing.T) {
