@@ -35,6 +35,7 @@ import (
 // avatars, and a fixed list of what must have been exercised. Any finding fails it.
 // TestPrivacyProofCatchesDefects shows that each known way of leaking turns it red.
 func TestPrivacyProof(t *testing.T) {
+	proofStores(t)
 	r := runProof(t, graphgateBinary(t))
 	for _, f := range r.leaks {
 		t.Errorf("LEAK: %s", f)

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -27,27 +26,15 @@ func moduleRoot(t *testing.T) string {
 	return root
 }
 
-var (
-	builtOnce sync.Once
-	builtPath string
-	builtErr  error
-)
-
-// graphgateBinary builds ./cmd/graphgate of this checkout once per test process.
+// graphgateBinary builds ./cmd/graphgate of this checkout into the test's temporary
+// directory (a few seconds: the test binary's build left every package in the cache).
 func graphgateBinary(t *testing.T) string {
 	t.Helper()
-	builtOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "graphgate-proof-bin-")
-		if err != nil {
-			builtErr = err
-			return
-		}
-		builtPath, builtErr = buildGraphgate(moduleRoot(t), dir)
-	})
-	if builtErr != nil {
-		t.Fatal(builtErr)
+	bin, err := buildGraphgate(moduleRoot(t), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return builtPath
+	return bin
 }
 
 // buildGraphgate runs go build in src (a module root) and returns the binary's path.

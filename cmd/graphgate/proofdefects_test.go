@@ -112,6 +112,7 @@ func TestPrivacyProofCatchesDefects(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs graphgate once per defect")
 	}
+	proofStores(t)
 	for _, df := range proofDefects {
 		t.Run(df.name, func(t *testing.T) {
 			src := t.TempDir()

@@ -56,10 +56,7 @@ type instance struct {
 // newDeployment prepares the shared stores and the config of every instance. It needs
 // GRAPHGATE_TEST_REDIS and GRAPHGATE_TEST_POSTGRES: the proof covers them as deployed.
 func newDeployment(t *testing.T, emu *emulator.Emulator, policyYAML string) *deployment {
-	redisBase, pgBase := os.Getenv("GRAPHGATE_TEST_REDIS"), os.Getenv("GRAPHGATE_TEST_POSTGRES")
-	if redisBase == "" || pgBase == "" {
-		t.Skip("the privacy proof runs graphgate as deployed, with Redis and PostgreSQL: set GRAPHGATE_TEST_REDIS and GRAPHGATE_TEST_POSTGRES")
-	}
+	redisBase, pgBase := proofStores(t)
 	d := &deployment{t: t, emu: emu, work: t.TempDir(), tmp: t.TempDir()}
 	d.redisURL = withRedisDB(t, redisBase, proofRedisDB)
 	d.flushRedis()
@@ -77,6 +74,15 @@ func newDeployment(t *testing.T, emu *emulator.Emulator, policyYAML string) *dep
 		d.env = append(d.env, fmt.Sprintf("SECRET_%d=%s", i, tn.GatewayClientSecret))
 	}
 	return d
+}
+
+// proofStores returns the Redis and PostgreSQL URLs the proof needs, or skips the test.
+func proofStores(t *testing.T) (redisURL, postgresURL string) {
+	redisURL, postgresURL = os.Getenv("GRAPHGATE_TEST_REDIS"), os.Getenv("GRAPHGATE_TEST_POSTGRES")
+	if redisURL == "" || postgresURL == "" {
+		t.Skip("the privacy proof runs graphgate as deployed, with Redis and PostgreSQL: set GRAPHGATE_TEST_REDIS and GRAPHGATE_TEST_POSTGRES")
+	}
+	return redisURL, postgresURL
 }
 
 // config is instance i's configuration: every persistence graphgate offers, shared
