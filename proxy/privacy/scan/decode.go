@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"html"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -74,6 +75,22 @@ func percentEscape(d []byte, i int, buf []byte) (int, int, []byte) {
 		case c == '%' && i+2 < len(d) && class[d[i+1]]&class[d[i+2]]&isHex != 0:
 			return i, i + 3, append(buf, unhex(d[i+1])<<4|unhex(d[i+2]))
 		}
+	}
+	return -1, 0, buf
+}
+
+// byteEscape finds "\xHH" (either case), a byte written as hex.
+func byteEscape(d []byte, i int, buf []byte) (int, int, []byte) {
+	for i < len(d) {
+		j := bytes.Index(d[i:], []byte(`\x`))
+		if j < 0 {
+			break
+		}
+		i += j
+		if i+3 < len(d) && class[d[i+2]]&class[d[i+3]]&isHex != 0 {
+			return i, i + 4, append(buf, unhex(d[i+2])<<4|unhex(d[i+3]))
+		}
+		i += 2
 	}
 	return -1, 0, buf
 }

@@ -32,13 +32,17 @@ type needle struct {
 }
 
 // standsAlone reports whether the needle found at d[at:] is not inside a longer word:
-// the bytes next to it are not letters or digits where its own edge is one.
-func (n *needle) standsAlone(d []byte, at int) bool {
-	end := at + len(n.b)
-	if isWordByte(n.b[0]) && at > 0 && isWordByte(d[at-1]) {
-		return false
+// the bytes next to it are not letters or digits where its own edge is one. edge holds
+// the bytes before and after d, 0 for none.
+func (n *needle) standsAlone(d []byte, at int, edge [2]byte) bool {
+	before, after, end := edge[0], edge[1], at+len(n.b)
+	if at > 0 {
+		before = d[at-1]
 	}
-	return !isWordByte(n.b[len(n.b)-1]) || end >= len(d) || !isWordByte(d[end])
+	if end < len(d) {
+		after = d[end]
+	}
+	return !(isWordByte(n.b[0]) && isWordByte(before)) && !(isWordByte(n.b[len(n.b)-1]) && isWordByte(after))
 }
 
 // isWordByte reports ASCII letters and digits and the bytes of multi-byte UTF-8

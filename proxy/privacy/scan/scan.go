@@ -1,15 +1,18 @@
 // Package scan finds personal values in files, in every form a leak takes: plain text
-// (case-insensitive, in NFC and NFD), percent-, JSON- and HTML-escaped, base64,
-// base64url and hex encoded, as unkeyed SHA-256, SHA-1 and MD5 digests, and nested
-// (a JWT in a JSON-escaped log line, base64 of JSON holding an escaped name).
+// (case-insensitive, in NFC and NFD), percent-, JSON-, HTML- and \x-escaped, base64
+// (also wrapped in lines), base64url and hex encoded, as unkeyed SHA-256, SHA-1 and MD5
+// digests, and nested (a JWT in a JSON-escaped log line, base64 of JSON holding an
+// escaped name); in a tree, in the names of files and directories too.
 //
 // It decodes the data rather than encoding the values, so any mix of escaped and
 // unescaped characters is caught and no encoding can defeat its one word rule: a value
 // shorter than WordLen counts only where it stands as a word in the decoded text
-// ("%22Ines%22" holds "Ines", "goroutines" does not), a longer one counts anywhere
-// ("xAdele VanceX" holds "Adele Vance"). Text is scanned line by line; binary data (SQLite
-// pages, write-ahead logs, dumps) is scanned as runs of printable text with every form,
-// and as raw bytes for long values and raw digests.
+// ("%22Ines%22" and "hello\nInes" hold "Ines", "goroutines" does not), a longer one
+// counts anywhere ("xAdele VanceX" holds "Adele Vance"). Text is scanned line by line;
+// binary data (SQLite pages, write-ahead logs, dumps) is scanned as runs of printable
+// text with every form, and as raw bytes for long values and raw digests. A block is
+// binary when more than 1 % of it is control characters, NUL or bytes that are not
+// UTF-8, so a stray byte does not make a log binary.
 package scan
 
 import (
@@ -18,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -51,24 +53,36 @@ func (v Value) Masked() string {
 	if !isText(v.Text) {
 		return fmt.Sprintf("%d bytes", len(v.Text))
 	}
-	r, size := utf8.DecodeRune(v.Text)
-	if !unicode.IsPrint(r) {
-		r = '*'
-	}
-	return string(r) + strings.Repeat("*", utf8.RuneCount(v.Text[size:]))
+	return maskText(string(v.Text))
 }
 
-// ReadValues reads one value per line (UTF-8; surrounding white space is trimmed and
-// blank lines are skipped) and labels each "value N" after its line number. It refuses
-// a value shorter than MinLen, naming its line.
+// ErrNotText is wrapped by the errors of ReadValues for a values file that is not UTF-8
+// text.
+var ErrNotText = errors.New("not UTF-8 text (save the values file as UTF-8)")
+
+// ReadValues reads one value per line (UTF-8, with or without a byte-order mark, lines
+// ending in LF or CRLF; surrounding white space is trimmed and blank lines are skipped)
+// and labels each "value N" after its line number. It refuses a value shorter than
+// MinLen, and a file that is not UTF-8 text (UTF-16, a NUL byte, a line that is not
+// valid UTF-8), naming the line.
 func ReadValues(r io.Reader) ([]Value, error) {
-	sc := bufio.NewScanner(r)
+	br := bufio.NewReader(r)
+	if bom, _ := br.Peek(2); bytes.Equal(bom, []byte{0xFF, 0xFE}) || bytes.Equal(bom, []byte{0xFE, 0xFF}) {
+		return nil, fmt.Errorf("scan: a UTF-16 byte-order mark: %w", ErrNotText)
+	}
+	sc := bufio.NewScanner(br)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	var out []Value
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Bytes()
 		if n == 1 {
 			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
+		}
+		switch {
+		case bytes.IndexByte(line, 0) >= 0:
+			return nil, fmt.Errorf("scan: line %d: a NUL byte: %w", n, ErrNotText)
+		case !utf8.Valid(line):
+			return nil, fmt.Errorf("scan: line %d: invalid UTF-8 (Latin-1?): %w", n, ErrNotText)
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -90,19 +104,40 @@ func ReadValues(r io.Reader) ([]Value, error) {
 type Finding struct {
 	// Where is the file (or the name given to Bytes) holding the value.
 	Where string
-	// Offset is the byte offset in Where at which the value, in its encoded form, starts.
+	// Offset is the byte offset (0-based) in Where at which the value, in its encoded
+	// form, starts; in its last element when InName is set.
 	Offset int64
+	// InName is set when the value is in the name of the file or directory Where (the
+	// names under a directory that Tree scans), not in its content.
+	InName bool
 	// Form is how the value was written, outermost encoding first: "plain",
-	// "percent-encoded", "base64url > JSON-escaped", "SHA-256 (hex)", ...
+	// "percent-encoded", "base64url > JSON-escaped", "SHA-256 (hex)", "file name",
+	// "file name > percent-encoded", ...
 	Form string
 	// Value is the value found.
 	Value Value
+	// shown is Where with the values it holds masked (see Scanner.MaskPath), when the
+	// scanner made the finding.
+	shown string
 }
 
-// String describes the finding as "WHERE:OFFSET: LABEL (MASK) as FORM", with the value
-// masked.
+// MaskedWhere returns Where with every element that holds a value masked, as
+// Scanner.MaskPath does; Where itself for a finding the scanner did not make.
+func (f Finding) MaskedWhere() string {
+	if f.shown != "" {
+		return f.shown
+	}
+	return f.Where
+}
+
+// String describes the finding as "WHERE:OFFSET: LABEL (MASK) as FORM", or "WHERE: LABEL
+// (MASK) as FORM" for a value in a name, with the value masked, and the values in
+// WHERE too.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s:%d: %s (%s) as %s", f.Where, f.Offset, f.Value.Label, f.Value.Masked(), f.Form)
+	if f.InName {
+		return fmt.Sprintf("%s: %s (%s) as %s", f.MaskedWhere(), f.Value.Label, f.Value.Masked(), f.Form)
+	}
+	return fmt.Sprintf("%s:%d: %s (%s) as %s", f.MaskedWhere(), f.Offset, f.Value.Label, f.Value.Masked(), f.Form)
 }
 
 // Scanner looks for a fixed set of values. It is safe for concurrent use.

@@ -134,6 +134,8 @@ func TestForms(t *testing.T) {
 		{"percent inside JSON", `{"url":"/users?$filter=displayName%20eq%20%27Adele%20Vance%27"}`, []want{{1, "percent-encoded", 45}}},
 		{"JSON-escaped percent", `{"q":"Adele\u002520Vance"}`, []want{{1, "JSON-escaped > percent-encoded", 6}}},
 		{"base64 of escaped JSON", "b=" + b64(`{"n":"S\u00f8ren \u00c5ngstr\u00f6m"}`), []want{{4, "base64 > JSON-escaped", 2 + b64at(6)}}},
+		{`\x-escaped (nginx)`, `"GET /s?n=S\xC3\xB8ren \xc3\x85ngstr\xC3\xB6m HTTP/1.1"`, []want{{4, `\x-escaped`, 10}}},
+		{`\x-escaped, JSON-escaped`, `{"b":"b'S\\xc3\\xb8ren \\xc3\\x85ngstr\\xc3\\xb6m'"}`, []want{{4, `JSON-escaped > \x-escaped`, 8}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,6 +143,45 @@ func TestForms(t *testing.T) {
 		})
 	}
 }
+
+// TestWrappedBase64: base64 wrapped in lines of 76 (MIME, base64(1)) or 64 characters
+// (PEM, openssl) is decoded as one text, so a value across a line break is found.
+func TestWrappedBase64(t *testing.T) {
+	s := sample(t)
+	// The UPN across the first line break at 76 or 64.
+	blob76 := b64(strings.Repeat("x", 50) + upn + strings.Repeat("y", 60))
+	blob64 := b64(strings.Repeat("x", 30) + upn + strings.Repeat("y", 60))
+	mime := "Content-Transfer-Encoding: base64\n\n"
+	tests := []struct {
+		name  string
+		data  string
+		wants []want
+	}{
+		{"base64 wrapped at 76 (MIME)", mime + wrap(blob76, 76, "\n"), []want{{2, "base64", len(mime) + wrapAt(b64at(50), 76, "\n")}}},
+		{"base64 wrapped at 76, CRLF", mime + wrap(blob76, 76, "\r\n"), []want{{2, "base64", len(mime) + wrapAt(b64at(50), 76, "\r\n")}}},
+		{"base64 wrapped at 64 (PEM)", "-----BEGIN X-----\n" + wrap(blob64, 64, "\n") + "-----END X-----\n", []want{{2, "base64", 18 + wrapAt(b64at(30), 64, "\n")}}},
+		{"base64 in one line", "b=" + blob76 + "\n", []want{{2, "base64", 2 + b64at(50)}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			check(t, s.Bytes("t", []byte(tc.data)), tc.wants...)
+		})
+	}
+}
+
+// wrap cuts s into lines of width characters, each ending in eol.
+func wrap(s string, width int, eol string) string {
+	var b strings.Builder
+	for len(s) > width {
+		b.WriteString(s[:width] + eol)
+		s = s[width:]
+	}
+	b.WriteString(s + eol)
+	return b.String()
+}
+
+// wrapAt returns where the character at index j of a text wrapped by wrap is.
+func wrapAt(j, width int, eol string) int { return j + j/width*len(eol) }
 
 func sha1Sum(s string) []byte { h := sha1.Sum([]byte(s)); return h[:] }
 func md5Sum(s string) []byte  { h := md5.Sum([]byte(s)); return h[:] }
@@ -189,6 +230,27 @@ func TestShortValuesRefused(t *testing.T) {
 	}
 	if _, err := scan.New([]scan.Value{{Label: "x", Text: []byte("abc")}}); !errors.Is(err, scan.ErrTooShort) {
 		t.Errorf("New: err = %v, want ErrTooShort", err)
+	}
+}
+
+// TestValuesNotText: a values file that is not UTF-8 text is refused, naming the line.
+func TestValuesNotText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		err      string
+	}{
+		{"UTF-16 LE", "\xff\xfeA\x00d\x00e\x00l\x00e\x00\n\x00", "UTF-16 byte-order mark"},
+		{"UTF-16 BE", "\xfe\xff\x00A\x00d\x00e\x00l\x00e\x00\n", "UTF-16 byte-order mark"},
+		{"a NUL byte", "Adele Vance\nE000\x00042\n", "line 2: a NUL byte"},
+		{"Latin-1", "Adele Vance\n\nS\xf8ren \xc5ngstr\xf6m\n", "line 3: invalid UTF-8"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := scan.ReadValues(strings.NewReader(tc.in))
+			if !errors.Is(err, scan.ErrNotText) || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("err = %v, want %q wrapping ErrNotText", err, tc.err)
+			}
+		})
 	}
 }
 

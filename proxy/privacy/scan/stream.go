@@ -2,17 +2,11 @@ package scan
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
-	"sync"
-	"sync/atomic"
-	"unicode/utf8"
 )
 
 const (
@@ -37,16 +31,22 @@ func (s *Scanner) Bytes(where string, data []byte) []Finding {
 			break
 		}
 	}
-	return st.findings()
+	return s.masked(st.findings())
 }
 
 // File scans one file.
 func (s *Scanner) File(path string) ([]Finding, error) {
-	_, f, err := s.file(path)
+	return s.FileContext(context.Background(), path)
+}
+
+// FileContext scans one file; it stops between blocks of the file when ctx is done,
+// returning ctx.Err().
+func (s *Scanner) FileContext(ctx context.Context, path string) ([]Finding, error) {
+	_, f, err := s.file(ctx, path)
 	return f, err
 }
 
-func (s *Scanner) file(path string) (int64, []Finding, error) {
+func (s *Scanner) file(ctx context.Context, path string) (int64, []Finding, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, nil, fmt.Errorf("scan: %w", err)
@@ -57,79 +57,21 @@ func (s *Scanner) file(path string) (int64, []Finding, error) {
 		size = fi.Size()
 	}
 	st := s.newState(path)
+	st.ctx = ctx
 	n, err := st.read(f, size)
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		return n, nil, ctx.Err()
+	case err != nil:
 		err = fmt.Errorf("scan: read %s: %w", path, err)
 	}
-	return n, st.findings(), err
-}
-
-// Tree scans a file, or every regular file under a directory (following symbolic links
-// to files, not to directories), several at a time. It returns how many files it read
-// completely, how many bytes it read, and the findings ordered by file and offset.
-// Files or directories it could not read are reported in err, joined, after the others
-// were scanned.
-func (s *Scanner) Tree(root string) (files int, bytes int64, findings []Finding, err error) {
-	paths, errs := walk(root)
-	type result struct {
-		n   int64
-		f   []Finding
-		err error
-	}
-	results := make([]result, len(paths))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(paths)) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(paths); i = int(next.Add(1) - 1) {
-				n, f, err := s.file(paths[i])
-				results[i] = result{n, f, err}
-			}
-		})
-	}
-	wg.Wait()
-	for _, r := range results {
-		bytes += r.n
-		findings = append(findings, r.f...)
-		if r.err != nil {
-			errs = append(errs, r.err)
-		} else {
-			files++
-		}
-	}
-	return files, bytes, findings, errors.Join(errs...)
-}
-
-// walk lists the files to scan under root, in lexical order.
-func walk(root string) ([]string, []error) {
-	fi, err := os.Stat(root)
-	if err != nil {
-		return nil, []error{fmt.Errorf("scan: %w", err)}
-	}
-	if !fi.IsDir() {
-		return []string{root}, nil
-	}
-	var paths []string
-	var errs []error
-	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		switch {
-		case err != nil:
-			errs = append(errs, fmt.Errorf("scan: %w", err))
-		case d.Type().IsRegular():
-			paths = append(paths, path)
-		case d.Type()&fs.ModeSymlink != 0:
-			if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
-				paths = append(paths, path)
-			}
-		}
-		return nil
-	})
-	return paths, errs
+	return n, s.masked(st.findings()), err
 }
 
 // state is one scan of one file or byte slice.
 type state struct {
 	s     *Scanner
+	ctx   context.Context // read stops between blocks when it is done
 	where string
 	base  int64 // offset in the file of the unit being scanned
 	seen  map[foundKey]int
@@ -140,6 +82,12 @@ type state struct {
 	low        []byte // scratch for lower-cased data
 	lowPos     []int32
 	esc        []byte // scratch for a decoded escape
+	// joined and joinPos hold lines of wrapped base64 joined, and where each byte was.
+	joined  []byte
+	joinPos []int32
+	// edge holds the bytes just before and after the piece of a unit being scanned, or
+	// 0 at the unit's edges: the word rule looks at them.
+	edge [2]byte
 	// stack holds the view being scanned at each depth.
 	stack [maxDepth + 1]view
 	// inRun says the unit is a run of text in binary data: there, values shorter than
@@ -161,7 +109,7 @@ type hit struct {
 }
 
 func (s *Scanner) newState(where string) *state {
-	return &state{s: s, where: where, seen: map[foundKey]int{}}
+	return &state{s: s, ctx: context.Background(), where: where, seen: map[foundKey]int{}}
 }
 
 // read scans r block by block; size is what r is expected to hold (a file's size).
@@ -171,6 +119,9 @@ func (st *state) read(r io.Reader, size int64) (int64, error) {
 	var base, total int64
 	have, scanned := 0, 0 // bytes in buf; of them, scanned with the previous block
 	for {
+		if err := st.ctx.Err(); err != nil {
+			return total, err
+		}
 		n, err := io.ReadFull(r, buf[have:])
 		total, have = total+int64(n), have+n
 		if err == nil && len(buf) < full { // r holds more than expected
@@ -196,12 +147,17 @@ func (st *state) block(base int64, b []byte) {
 	if textLike(b) {
 		st.inRun = false
 		for len(b) > 0 {
-			n := bytes.IndexByte(b, '\n')
-			if n < 0 {
-				n = len(b) - 1
+			n := bytes.IndexByte(b, '\n') + 1
+			if n == 0 {
+				n = len(b)
 			}
-			st.unit(base, b[:n+1])
-			base, b = base+int64(n+1), b[n+1:]
+			if w := wrappedBase64(b, n); w > 0 {
+				st.joinLines(base, b[:w])
+				n = w
+			} else {
+				st.unit(base, b[:n], nil)
+			}
+			base, b = base+int64(n), b[n:]
 		}
 		return
 	}
@@ -220,14 +176,15 @@ func (st *state) binary(base int64, b []byte) {
 	for i := 0; i < len(b); {
 		j := textEnd(b, i)
 		if j-i >= minRun {
-			st.unit(base+int64(i), b[i:j])
+			st.unit(base+int64(i), b[i:j], nil)
 		}
 		i = max(j, i+1)
 	}
 }
 
-// unit scans a line or a run of text, cut into pieces when it is long.
-func (st *state) unit(base int64, d []byte) {
+// unit scans a line or a run of text, cut into pieces when it is long. pos, when set,
+// holds the offset from base of each byte of d (lines joined).
+func (st *state) unit(base int64, d []byte, pos []int32) {
 	if len(d) < st.s.minLen {
 		return
 	}
@@ -236,11 +193,34 @@ func (st *state) unit(base int64, d []byte) {
 		st.base = base + int64(p)
 		st.bytes, st.ints, st.chgs = st.bytes[:0], st.ints[:0], st.chgs[:0]
 		st.stack[0] = view{data: d[p:e], all: true}
+		if pos != nil {
+			st.base, st.stack[0].src = base, pos[p:e]
+		}
+		st.edge = [2]byte{}
+		if p > 0 {
+			st.edge[0] = d[p-1]
+		}
+		if e < len(d) {
+			st.edge[1] = d[e]
+		}
 		st.process(&st.stack[0])
 		if e == len(d) {
 			return
 		}
 	}
+}
+
+// joinLines scans lines of wrapped base64 as one unit, without their line breaks, so
+// that a value across a line break is decoded too.
+func (st *state) joinLines(base int64, b []byte) {
+	st.joined, st.joinPos = st.joined[:0], st.joinPos[:0]
+	for i, c := range b {
+		if c != '\n' && c != '\r' {
+			st.joined = append(st.joined, c)
+			st.joinPos = append(st.joinPos, int32(i))
+		}
+	}
+	st.unit(base, st.joined, st.joinPos)
 }
 
 // report records needle n found in v at position at, keeping for each value and offset
@@ -276,68 +256,15 @@ func (st *state) findings() []Finding {
 	return out
 }
 
-// textLike reports whether a block is text: no NUL byte and valid UTF-8 apart from
-// characters cut at its edges.
-func textLike(b []byte) bool {
-	if bytes.IndexByte(b, 0) >= 0 {
-		return false
+// masked sets the masked path of findings made in one place, when it holds a value.
+func (s *Scanner) masked(findings []Finding) []Finding {
+	if len(findings) == 0 {
+		return findings
 	}
-	for i := 0; i < utf8.UTFMax-1 && len(b) > 0 && !utf8.RuneStart(b[0]); i++ {
-		b = b[1:]
-	}
-	for i := 1; i < utf8.UTFMax && i <= len(b); i++ {
-		if utf8.RuneStart(b[len(b)-i]) {
-			if !utf8.FullRune(b[len(b)-i:]) {
-				b = b[:len(b)-i]
-			}
-			break
+	if shown := s.MaskPath(findings[0].Where); shown != findings[0].Where {
+		for i := range findings {
+			findings[i].shown = shown
 		}
 	}
-	return utf8.Valid(b)
-}
-
-// startsText tells the bytes that may start a character of text.
-var startsText = func() (t [256]bool) {
-	for c := range t {
-		t[c] = c >= ' ' && c < 0x7f || c == '\t' || c >= 0xC2 && c <= 0xF4
-	}
-	return t
-}()
-
-// textEnd returns the end of the run of text starting at b[i]: valid UTF-8 without
-// control characters other than tab, like the text values.
-func textEnd(b []byte, i int) int {
-	for i < len(b) {
-		switch c := b[i]; {
-		case c < utf8.RuneSelf:
-			if c < ' ' && c != '\t' || c == 0x7f {
-				return i
-			}
-			i++
-		case c < 0xC2 || c > 0xF4: // starts no character
-			return i
-		case c < 0xE0: // two bytes, not a C1 control character
-			if i+1 == len(b) || b[i+1]&0xC0 != 0x80 || c == 0xC2 && b[i+1] < 0xA0 {
-				return i
-			}
-			i += 2
-		default: // three or four bytes, no control characters among them
-			r, size := utf8.DecodeRune(b[i:])
-			if r == utf8.RuneError && size == 1 {
-				return i
-			}
-			i += size
-		}
-	}
-	return i
-}
-
-func asciiLower(dst, b []byte) []byte {
-	for _, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		dst = append(dst, c)
-	}
-	return dst
+	return findings
 }

@@ -17,6 +17,7 @@ const (
 	stepBase64
 	stepBase64URL
 	stepHex
+	stepByteEscape
 )
 
 var stepNames = [...]string{
@@ -26,6 +27,9 @@ var stepNames = [...]string{
 	stepBase64:    "base64",
 	stepBase64URL: "base64url",
 	stepHex:       "hex",
+	// nginx writes the bytes of a request line that are not printable ASCII as \xHH,
+	// Python prints bytes that way.
+	stepByteEscape: `\x-escaped`,
 }
 
 // maxDepth is how many decodings are nested at most.
@@ -166,6 +170,7 @@ func (st *state) process(v *view) {
 		st.unescape(v, stepPercent, percentEscape)
 		st.unescape(v, stepJSON, jsonEscape)
 		st.unescape(v, stepHTML, htmlEscape)
+		st.unescape(v, stepByteEscape, byteEscape)
 	}
 	st.runs(v)
 }
@@ -173,11 +178,13 @@ func (st *state) process(v *view) {
 // search reports the needles in v: the exact ones anywhere, the text ones in runs of
 // text (they hold no control characters) — in the whole unit, which is text; in all of
 // a base64 or hex decoding; around the changes of an unescaping, the rest being the
-// same as in the view unescaped.
+// same as in the view unescaped. Around a change means the needles holding a changed
+// byte and those right before or after one: a decoded byte may make a word boundary
+// (in "hello\nInes", "Ines" stands as a word once "\n" is decoded).
 func (st *state) search(v *view) {
 	st.s.exact.each(v.data, len(v.data), func(n *needle, at int) { st.report(v, n, at) })
 	if v.chain.n == 0 {
-		st.searchText(v, 0, len(v.data), len(v.data))
+		st.searchText(v, 0, len(v.data), len(v.data), st.edge)
 		return
 	}
 	if v.all {
@@ -187,7 +194,7 @@ func (st *state) search(v *view) {
 	m := st.s.maxText
 	a, b := -1, -1
 	for _, c := range v.chg {
-		lo, hi := max(int(c)-m+1, 0), int(c)+1
+		lo, hi := max(int(c)-m, 0), min(int(c)+2, len(v.data))
 		if a >= 0 && lo <= b {
 			b = hi
 			continue
@@ -202,9 +209,15 @@ func (st *state) search(v *view) {
 	}
 }
 
-// searchRuns reports the text needles starting in v.data[a:b] in runs of text.
+// searchRuns reports the text needles starting in v.data[a:b] in runs of text. Where
+// it cuts a run (at a, or where it stops looking after b), the word rule looks at the
+// byte beyond the cut.
 func (st *state) searchRuns(v *view, a, b int) {
-	d := v.data[:min(len(v.data), b+max(st.s.maxText-1, 0))]
+	// Far enough for the needles starting before b and the character after them.
+	d := v.data[:min(len(v.data), b+max(st.s.maxText-1, 0)+utf8.UTFMax)]
+	for k := 0; k < utf8.UTFMax-1 && a > 0 && a < b && !utf8.RuneStart(d[a]); k++ {
+		a-- // cut at a character, not inside it
+	}
 	for i := a; i < b; {
 		if !startsText[d[i]] {
 			i++
@@ -212,15 +225,23 @@ func (st *state) searchRuns(v *view, a, b int) {
 		}
 		j := textEnd(d, i)
 		if j-i >= st.s.minText {
-			st.searchText(v, i, min(j, b), j)
+			var edge [2]byte
+			if i == a && a > 0 {
+				edge[0] = v.data[a-1]
+			}
+			if j == len(d) && j < len(v.data) {
+				edge[1] = v.data[j]
+			}
+			st.searchText(v, i, min(j, b), j, edge)
 			v.text += j - i
 		}
 		i = max(j, i+1)
 	}
 }
 
-// searchText reports the text needles starting in v.data[a:b] and ending by end.
-func (st *state) searchText(v *view, a, b, end int) {
+// searchText reports the text needles starting in v.data[a:b] and ending by end; edge
+// holds the bytes before a and at end, 0 for none.
+func (st *state) searchText(v *view, a, b, end int, edge [2]byte) {
 	low, pos := lower(st.low[:0], st.lowPos[:0], v.data[a:end])
 	st.low = low
 	limit := b - a
@@ -228,7 +249,7 @@ func (st *state) searchText(v *view, a, b, end int) {
 		st.lowPos, limit = pos, len(low)
 	}
 	st.s.text.each(low, limit, func(n *needle, at int) {
-		if n.word && !st.inRun && !n.standsAlone(low, at) {
+		if n.word && !st.inRun && !n.standsAlone(low, at, edge) {
 			return
 		}
 		if pos != nil {
