@@ -26,7 +26,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	who := &callers{verifier: cfg.Verifier, policy: cfg.Policy, dir: dir, revs: cfg.Revocations,
 		metrics: cfg.Metrics, log: cfg.Logger}
 	// The record states the fields the directory asks Graph for: their one owner.
-	notice := privacy.NewNotice(cfg.Policy, cfg.Cache, cfg.Privacy, dir.Fields()...)
+	notice := privacy.NewNotice(cfg.Policy, dir.Fields(), cfg.Cache, cfg.Privacy)
 
 	e := newEngine()
 	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),

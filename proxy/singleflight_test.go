@@ -60,6 +60,7 @@ func TestConcurrentMissesMakeOneUpstreamCall(t *testing.T) {
 		t.Fatalf("/me: %d %s", r.Status, r.Body)
 	}
 	e.emu.ResetRequests()
+	before := e.srv.CacheStats()
 
 	arrived := make(chan struct{}, n)
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -106,5 +107,10 @@ func TestConcurrentMissesMakeOneUpstreamCall(t *testing.T) {
 	}
 	if c, g := held.calls.Load(), e.emu.Count("GET /v1.0/users/{id}"); c != 1 || g != 1 {
 		t.Errorf("%d concurrent requests made %d upstream calls (%d reached Graph), want 1", n, c, g)
+	}
+	// A request that reached the cache only after the release is a hit, which caching
+	// alone would explain; one that joined the held load can only be single-flight's.
+	if shared := e.srv.CacheStats().Shared - before.Shared; shared < 1 {
+		t.Errorf("no request joined the load in flight (%d shared): the calls were not coalesced", shared)
 	}
 }

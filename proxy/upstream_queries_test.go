@@ -11,15 +11,8 @@ import (
 	"testing"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
-
-// Routes of the emulator's request log whose answers hold user records: a request to
-// one of them without $select would bring back Graph's default property set.
-var userRecordRoutes = []string{"GET /v1.0/users", "GET /v1.0/users/{id}",
-	"GET /v1.0/users/{id}/manager", "GET /v1.0/users/{id}/directReports"}
-
-// enabledOnlyFilter is the filter the gateway adds to every user list.
-const enabledOnlyFilter = "accountEnabled eq true"
 
 // readTour is the set of users a tour of the read routes is about.
 type readTour struct {
@@ -142,35 +135,6 @@ func graphRequests(e *env) []emulator.Request {
 	return out
 }
 
-// excludesDeactivated reports whether a user-list $filter is "accountEnabled eq true",
-// alone or and-ed with one parenthesised group that closes only at the end (so no "or"
-// of the caller's can escape it). Parentheses inside quoted strings do not count.
-func excludesDeactivated(filter string) bool {
-	if filter == enabledOnlyFilter {
-		return true
-	}
-	rest, ok := strings.CutPrefix(filter, enabledOnlyFilter+" and ")
-	if !ok || !strings.HasPrefix(rest, "(") {
-		return false
-	}
-	depth, quoted := 0, false
-	for i, c := range rest {
-		switch {
-		case c == '\'':
-			quoted = !quoted // '' inside a string toggles twice
-		case quoted:
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth == 0 && i != len(rest)-1 {
-				return false
-			}
-		}
-	}
-	return depth == 0 && !quoted
-}
-
 // TestGraphIsAskedOnlyForAllowedFieldsAndEnabledUsers drives every read route with each
 // client app of the policy and checks every call the emulator received: its $select lies
 // within policy.UpstreamFields (the fields some policy allows plus the internal ones),
@@ -183,6 +147,7 @@ func TestGraphIsAskedOnlyForAllowedFieldsAndEnabledUsers(t *testing.T) {
 	for _, c := range e.tenant(0).Clients {
 		t.Run(c.Name, func(t *testing.T) {
 			e.emu.ResetRequests()
+			e.srv.PurgeTenant(e.tenant(0).ID) // each client app's reads reach Graph
 			tour.drive(t, e, c.Name)
 			for _, r := range graphRequests(e) {
 				for _, f := range r.Select {
@@ -190,10 +155,10 @@ func TestGraphIsAskedOnlyForAllowedFieldsAndEnabledUsers(t *testing.T) {
 						t.Errorf("%s (batch item %t) asked Graph for %q, outside %v", r.Route, r.InBatch, f, upstream)
 					}
 				}
-				if slices.Contains(userRecordRoutes, r.Route) && len(r.Select) == 0 {
+				if slices.Contains(testkit.UserRecordRoutes, r.Route) && len(r.Select) == 0 {
 					t.Errorf("%s (batch item %t) without $select: Graph answers with its default property set", r.Route, r.InBatch)
 				}
-				if r.Route == "GET /v1.0/users" && !excludesDeactivated(r.Filter) {
+				if r.Route == testkit.UserListRoute && !testkit.ExcludesDeactivated(r.Filter) {
 					t.Errorf("user list asked with $filter %q (search %q): deactivated accounts are not excluded", r.Filter, r.Search)
 				}
 			}
@@ -206,7 +171,7 @@ func TestGraphIsAskedOnlyForAllowedFieldsAndEnabledUsers(t *testing.T) {
 		seen := map[string]bool{}
 		for _, r := range graphRequests(e) {
 			seen[r.Route] = true
-			if r.Route == "GET /v1.0/users" && r.Filter != enabledOnlyFilter {
+			if r.Route == testkit.UserListRoute && r.Filter != testkit.EnabledOnlyFilter {
 				seen["filter"] = true
 			}
 			if r.Search != "" {
@@ -216,7 +181,7 @@ func TestGraphIsAskedOnlyForAllowedFieldsAndEnabledUsers(t *testing.T) {
 				seen["batch item"] = true
 			}
 		}
-		for _, want := range append([]string{"filter", "search", "batch item"}, userRecordRoutes...) {
+		for _, want := range append([]string{"filter", "search", "batch item"}, testkit.UserRecordRoutes...) {
 			if !seen[want] {
 				t.Errorf("no upstream call of kind %q; seen %v", want, slices.Sorted(maps.Keys(seen)))
 			}

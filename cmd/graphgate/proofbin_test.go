@@ -1,7 +1,7 @@
 package main
 
 import (
-	"io/fs"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,17 +30,22 @@ func moduleRoot(t *testing.T) string {
 // directory (a few seconds: the test binary's build left every package in the cache).
 func graphgateBinary(t *testing.T) string {
 	t.Helper()
-	bin, err := buildGraphgate(moduleRoot(t), t.TempDir())
+	bin, err := buildGraphgate(moduleRoot(t), t.TempDir(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return bin
 }
 
-// buildGraphgate runs go build in src (a module root) and returns the binary's path.
-func buildGraphgate(src, outDir string) (string, error) {
+// buildGraphgate runs go build in the module root src, with an overlay file when
+// overlay is not "" (go help build), and returns the binary's path.
+func buildGraphgate(src, outDir, overlay string) (string, error) {
 	out := filepath.Join(outDir, "graphgate")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/graphgate")
+	args := []string{"build", "-o", out}
+	if overlay != "" {
+		args = append(args, "-overlay", overlay)
+	}
+	cmd := exec.Command("go", append(args, "./cmd/graphgate")...)
 	cmd.Dir = src
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", &buildError{out: string(b), err: err}
@@ -55,54 +60,48 @@ type buildError struct {
 
 func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + e.out }
 
-// copyModule copies the module's source tree (without .git and node_modules) to dst, so
-// that a defect can be planted in the copy.
-func copyModule(t *testing.T, dst string) {
-	t.Helper()
-	src := moduleRoot(t)
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			if d.Name() == ".git" || d.Name() == "node_modules" {
-				return filepath.SkipDir
-			}
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatalf("copying the module: %v", err)
-	}
-}
-
 // edit is one textual change of a source file: Old must occur exactly once.
 type edit struct {
 	File, Old, New string
 }
 
-// apply changes the file under root; a missing or ambiguous anchor fails the test, so a
-// defect that no longer applies to the code is noticed, not silently skipped.
-func (e edit) apply(t *testing.T, root string) {
+// buildWithDefect builds graphgate with the edits applied and the extra files added
+// (paths relative to the module root), through a build overlay: the checkout is not
+// touched, and every package the defect does not change comes from the build cache.
+// A missing or ambiguous anchor fails the test, so a defect that no longer applies to
+// the code is noticed, not silently skipped.
+func buildWithDefect(t *testing.T, edits []edit, extra map[string]string) string {
 	t.Helper()
-	path := filepath.Join(root, e.File)
-	b, err := os.ReadFile(path)
+	root, dir := moduleRoot(t), t.TempDir()
+	changed := map[string]string{}
+	for name, text := range extra {
+		changed[name] = text
+	}
+	for _, e := range edits {
+		text, ok := changed[e.File]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(root, e.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text = string(b)
+		}
+		if n := strings.Count(text, e.Old); n != 1 {
+			t.Fatalf("planting a defect: %q occurs %d times in %s, want once: update the defect to the code", e.Old, n, e.File)
+		}
+		changed[e.File] = strings.Replace(text, e.Old, e.New, 1)
+	}
+	replace := map[string]string{}
+	for name, text := range changed {
+		replace[filepath.Join(root, name)] = write(t, dir, strings.ReplaceAll(name, "/", "_"), text)
+	}
+	b, err := json.Marshal(map[string]any{"Replace": replace})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(b), e.Old); n != 1 {
-		t.Fatalf("planting a defect: %q occurs %d times in %s, want once: update the defect to the code", e.Old, n, e.File)
+	bin, err := buildGraphgate(root, dir, write(t, dir, "overlay.json", string(b)))
+	if err != nil {
+		t.Fatalf("the defect does not build: %v", err)
 	}
-	if err := os.WriteFile(path, []byte(strings.Replace(string(b), e.Old, e.New, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return bin
 }

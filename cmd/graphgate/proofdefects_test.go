@@ -1,12 +1,11 @@
 package main
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// proofDefect is one real way of leaking, planted in a copy of the source: the proof
+// proofDefect is one real way of leaking, planted in the source at build time: the proof
 // must turn red for it, for the right reason.
 type proofDefect struct {
 	name   string
@@ -47,7 +46,7 @@ var proofDefects = []proofDefect{
 	{
 		name:   "list handler logs the raw query",
 		edits:  []edit{{"proxy/users.go", "\t\tq, err := parseQuery(c, odata.List)\n", "\t\tproofDefectLog(\"list\", c.Request.URL.RawQuery)\n\t\tq, err := parseQuery(c, odata.List)\n"}},
-		caught: leaked("stderr", "name", ""),
+		caught: leaked("stderr", "givenName", "percent-encoded"),
 	},
 	{
 		name:   "verified bearer tokens logged",
@@ -82,8 +81,14 @@ var proofDefects = []proofDefect{
 		},
 		caught: func(r proofResult) bool {
 			return violated("upstream: Graph was asked for employeeid")(r) && violated("upstream: Graph was asked for city")(r) &&
-				violated("GET /privacy says")(r)
+				violated("GET /privacy says")(r) && violated("the self-export says")(r)
 		},
+	},
+	{
+		name: "user reads sent to Graph without $select",
+		edits: []edit{{"graph/users.go", "QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: fields},",
+			"QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{},"}},
+		caught: violated("user reads without $select"),
 	},
 	{
 		name: "deactivated users no longer excluded from upstream list queries",
@@ -105,8 +110,8 @@ var proofDefects = []proofDefect{
 	},
 }
 
-// TestPrivacyProofCatchesDefects plants each defect of proofDefects into a copy of the
-// source, builds it, runs the whole proof against it and checks that the proof turns red
+// TestPrivacyProofCatchesDefects plants each defect of proofDefects into the source
+// through a build overlay, builds it, runs the whole proof against it and checks that the proof turns red
 // for that defect's reason: the proof's strength, tested.
 func TestPrivacyProofCatchesDefects(t *testing.T) {
 	if testing.Short() {
@@ -115,16 +120,7 @@ func TestPrivacyProofCatchesDefects(t *testing.T) {
 	proofStores(t)
 	for _, df := range proofDefects {
 		t.Run(df.name, func(t *testing.T) {
-			src := t.TempDir()
-			copyModule(t, src)
-			write(t, filepath.Join(src, "proxy"), "zz_proof_defect.go", defectHelpers)
-			for _, e := range df.edits {
-				e.apply(t, src)
-			}
-			bin, err := buildGraphgate(src, t.TempDir())
-			if err != nil {
-				t.Fatalf("the defect does not build: %v", err)
-			}
+			bin := buildWithDefect(t, df.edits, map[string]string{"proxy/zz_proof_defect.go": defectHelpers})
 			r := runProof(t, bin)
 			if !df.caught(r) {
 				t.Errorf("the proof missed the defect: %d leaks, violations %q", len(r.leaks), r.violations)

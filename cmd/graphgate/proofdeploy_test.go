@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +36,7 @@ type deployment struct {
 	t         *testing.T
 	emu       *emulator.Emulator
 	work      string // the operator's inputs: config, policy, CA (not scanned)
-	tmp       string // the processes' $TMPDIR (scanned)
+	prefix    string // the instances' Redis key and channel prefix, new for each run
 	redisURL  string
 	pgURL     string
 	pgSchema  string
@@ -45,7 +46,7 @@ type deployment struct {
 
 // instance is one running graphgate serve process.
 type instance struct {
-	dir            string // its data directory and audit file (scanned)
+	dir            string // its data directory, audit file and $TMPDIR (scanned)
 	auditFile      string
 	cmd            *exec.Cmd
 	stdout, stderr *testkit.SyncBuffer
@@ -57,15 +58,14 @@ type instance struct {
 // GRAPHGATE_TEST_REDIS and GRAPHGATE_TEST_POSTGRES: the proof covers them as deployed.
 func newDeployment(t *testing.T, emu *emulator.Emulator, policyYAML string) *deployment {
 	redisBase, pgBase := proofStores(t)
-	d := &deployment{t: t, emu: emu, work: t.TempDir(), tmp: t.TempDir()}
-	d.redisURL = withRedisDB(t, redisBase, proofRedisDB)
-	d.flushRedis()
-	t.Cleanup(d.flushRedis)
-	d.pgSchema, d.pgURL = newSchema(t, pgBase)
-
 	key := make([]byte, 24)
 	_, _ = rand.Read(key)
-	d.env = []string{"TMPDIR=" + d.tmp, "PATH=" + os.Getenv("PATH"), "REVOCATION_KEY=" + hex.EncodeToString(key),
+	d := &deployment{t: t, emu: emu, work: t.TempDir(), prefix: "ggproof-" + hex.EncodeToString(key[:4])}
+	d.redisURL = withRedisDB(t, redisBase, proofRedisDB)
+	d.claimRedis()
+	t.Cleanup(d.flushRedis)
+	d.pgSchema, d.pgURL = newSchema(t, pgBase)
+	d.env = []string{"PATH=" + os.Getenv("PATH"), "REVOCATION_KEY=" + hex.EncodeToString(key),
 		"REDIS_URL=" + d.redisURL, "PG_URL=" + d.pgURL}
 	dir := emu.Directory()
 	write(t, d.work, "ca.pem", string(emu.CACertPEM()))
@@ -102,7 +102,7 @@ func (d *deployment) config(i int, dataDir, auditFile string) string {
 		"usage: {store: postgres, postgres_url: \"${PG_URL}\", redis_url: \"${REDIS_URL}\", flush_interval: 200ms}\n" +
 		"audit: {file: " + strconv.Quote(auditFile) + "}\n" +
 		"revocation: {key: ${REVOCATION_KEY}}\n" +
-		"redis: {url: \"${REDIS_URL}\"}\n")
+		"redis: {url: \"${REDIS_URL}\", prefix: " + d.prefix + "}\n")
 	return b.String()
 }
 
@@ -117,7 +117,12 @@ func (d *deployment) start(bin string) {
 		}
 		cfg := write(d.t, d.work, fmt.Sprintf("graphgate-%d.yaml", i+1), d.config(i, filepath.Join(dir, "data"), in.auditFile))
 		in.cmd = exec.Command(bin, "serve", "--config", cfg, "--log-level", "debug")
-		in.cmd.Env, in.cmd.Stdout, in.cmd.Stderr = d.env, in.stdout, in.stderr
+		tmp := filepath.Join(dir, "tmp")
+		if err := os.MkdirAll(tmp, 0o700); err != nil {
+			d.t.Fatal(err)
+		}
+		in.cmd.Env = append(slices.Clone(d.env), "TMPDIR="+tmp)
+		in.cmd.Stdout, in.cmd.Stderr = in.stdout, in.stderr
 		if err := in.cmd.Start(); err != nil {
 			d.t.Fatal(err)
 		}
@@ -164,15 +169,13 @@ func (d *deployment) stop() {
 		select {
 		case err := <-in.exited:
 			if err != nil {
-				d.t.Errorf("instance %d: %v\nstderr tail: %s", i+1, err, tail(in.stderr.String(), 2000))
+				d.t.Errorf("instance %d: %v (its logs are not shown: they may hold what a defect leaked)", i+1, err)
 			}
 		case <-time.After(30 * time.Second):
 			d.t.Fatalf("instance %d did not shut down", i+1)
 		}
 	}
 }
-
-func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
 func (d *deployment) bases() []string {
 	var out []string
@@ -198,6 +201,28 @@ func (d *deployment) redis() *redis.Client {
 		d.t.Fatal(err)
 	}
 	return redis.NewClient(opt)
+}
+
+// proofRedisMark is the key that marks the Redis database as the proof's: the proof
+// empties only a database that is empty or marked, never someone's data.
+const proofRedisMark = "graphgate-privacy-proof"
+
+// claimRedis empties the proof's database if it is the proof's, and marks it.
+func (d *deployment) claimRedis() {
+	rdb := d.redis()
+	defer rdb.Close()
+	ctx := context.Background()
+	n, err := rdb.DBSize(ctx).Result()
+	if err != nil {
+		d.t.Fatalf("redis: %v", err)
+	}
+	if n > 0 && rdb.Exists(ctx, proofRedisMark).Val() == 0 {
+		d.t.Fatalf("redis database %d holds %d keys that are not the privacy proof's: empty it or point GRAPHGATE_TEST_REDIS elsewhere", proofRedisDB, n)
+	}
+	d.flushRedis()
+	if err := rdb.Set(ctx, proofRedisMark, "1", 0).Err(); err != nil {
+		d.t.Fatalf("redis: %v", err)
+	}
 }
 
 func (d *deployment) flushRedis() {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -39,6 +40,7 @@ type driver struct {
 	personalSeen int      // responses that carried some fixture user's personal data
 	tokens       []string // every token sent
 	photos       [][]byte // photo bytes served
+	export       string   // one self-export answer
 	violations   []string // behaviour the responses broke
 }
 
@@ -72,8 +74,8 @@ func (d *driver) do(j job) (int, []byte) {
 	}
 	d.mu.Unlock()
 	req, err := http.NewRequest(j.method, base+j.path, rd)
-	if err != nil {
-		d.t.Errorf("%s: %v", j.label, err)
+	if err != nil { // the error would quote the path, which holds personal data
+		d.t.Errorf("%s: the request could not be built", j.label)
 		return 0, nil
 	}
 	req.Header.Set("User-Agent", proofUserAgent)
@@ -91,8 +93,8 @@ func (d *driver) do(j job) (int, []byte) {
 		req.Header.Set(j.headers[i], j.headers[i+1])
 	}
 	resp, err := d.client.Do(req)
-	if err != nil {
-		d.t.Errorf("%s: %v", j.label, err)
+	if err != nil { // *url.Error quotes the URL: name only the kind of failure
+		d.t.Errorf("%s: request failed (%T)", j.label, errors.Unwrap(err))
 		return 0, nil
 	}
 	defer resp.Body.Close()
@@ -119,11 +121,14 @@ func (d *driver) record(j job, resp *http.Response, b []byte) {
 			break
 		}
 	}
+	if j.label == "export" && resp.StatusCode == http.StatusOK && d.export == "" {
+		d.export = string(b)
+	}
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "image/jpeg") {
 		d.photos = append(d.photos, b)
 	}
 	if resp.StatusCode >= 500 {
-		d.violations = append(d.violations, fmt.Sprintf("%s: status %d: %.300s", j.label, resp.StatusCode, b))
+		d.violations = append(d.violations, fmt.Sprintf("%s: status %d", j.label, resp.StatusCode))
 	}
 	// No response may be kept by a browser or a shared cache.
 	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {

@@ -22,6 +22,9 @@ func (d *deployment) dumpRedis() map[string][]byte {
 	iter := rdb.Scan(ctx, 0, "*", 500).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
+		if key == proofRedisMark {
+			continue
+		}
 		v, err := redisValue(ctx, rdb, key)
 		if err != nil {
 			d.t.Fatalf("redis %s: %v", key, err)

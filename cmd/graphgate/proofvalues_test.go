@@ -34,7 +34,7 @@ func (s *valueSet) addString(label, v string) { s.add(label, []byte(strings.Trim
 // field of every fixture user (names with their accents, UPNs and their local parts,
 // mails, phones as written and as digits, office, employee id, job title, department,
 // object ids with and without dashes); every token the client sent, its signature and
-// its personal claims; the bytes and a fragment of every photo served; the client's IP
+// its personal claims; a fragment and the SHA-256 of every photo served; the client's IP
 // address and device string; and the secrets the operator gave. The fixture's tenant-wide
 // fields (company, city, country, usage location, language) describe the tenant, not a
 // person, and the tenant's name is in every configuration: they are not included.
@@ -70,8 +70,10 @@ func personalValues(emu *emulator.Emulator, tokens []string, photos [][]byte, se
 		addToken(&s, fmt.Sprintf("token %d", i), tok)
 	}
 	for i, p := range photos {
+		// A fragment finds the photo's bytes wherever they are written; the scanner
+		// looks for the digests of each value itself, so the photo's SHA-256 is a value
+		// of its own (and not the whole photo: long values slow every scan down).
 		sum := sha256.Sum256(p)
-		s.add(fmt.Sprintf("photo %d", i), p)
 		s.add(fmt.Sprintf("photo %d fragment", i), p[len(p)/2:min(len(p), len(p)/2+48)])
 		s.add(fmt.Sprintf("photo %d SHA-256", i), sum[:])
 	}

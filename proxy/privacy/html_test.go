@@ -48,7 +48,7 @@ var inlineHandler = regexp.MustCompile(`(?i)\son[a-z]+\s*=`)
 
 func TestHTML(t *testing.T) {
 	pol := testPol(t)
-	b, err := privacy.NewNotice(pol, cache.Config{}, privacy.Config{HostingRegion: "EU <West>", Controller: `"Contoso" & Co`}).HTML()
+	b, err := privacy.NewNotice(pol, pol.UpstreamFields(), cache.Config{}, privacy.Config{HostingRegion: "EU <West>", Controller: `"Contoso" & Co`}).HTML()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestHTML(t *testing.T) {
 }
 
 func TestHTMLWithoutClientApps(t *testing.T) {
-	b, err := privacy.NewNotice(nil, cache.Config{}, privacy.Config{}).HTML()
+	b, err := privacy.NewNotice(nil, nil, cache.Config{}, privacy.Config{}).HTML()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,17 +74,13 @@ type RightsRecord struct {
 }
 
 // NewNotice builds the record of processing from the policy (which client apps see
-// what), the cache configuration and the deployment's privacy configuration, whose zero
-// fields take their defaults (Config.WithDefaults).
+// what), the fields fetched from Graph, the cache configuration and the deployment's
+// privacy configuration, whose zero fields take their defaults (Config.WithDefaults).
 //
 // fetched is the $select every user read asks Graph for, from the one owner that
-// builds it (directory.Directory.Fields): the gateway passes it, so that the record
-// states what is actually fetched. Without it the record states pol.UpstreamFields(),
-// from which a gateway configures its directory.
-func NewNotice(pol *policy.Policy, cacheCfg cache.Config, cfg Config, fetched ...string) *Notice {
-	if fetched == nil {
-		fetched = pol.UpstreamFields()
-	}
+// builds it (directory.Directory.Fields), so that the record states what is actually
+// fetched; the record keeps its own copy.
+func NewNotice(pol *policy.Policy, fetched []string, cacheCfg cache.Config, cfg Config) *Notice {
 	pc := cfg.WithDefaults()
 	n := &Notice{
 		Service: "graphgate",

@@ -19,12 +19,11 @@ func TestNoticeStatesTheFetchedFieldsItIsGiven(t *testing.T) {
 		want    []string
 	}{
 		{"given fields", []string{"id", "accountEnabled", "displayName"}, []string{"id", "accountEnabled", "displayName"}},
-		{"none given: the policy's", nil, pol.UpstreamFields()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := slices.Clone(tt.fetched)
-			n := privacy.NewNotice(pol, cache.Config{}, privacy.Config{}, in...)
+			n := privacy.NewNotice(pol, in, cache.Config{}, privacy.Config{})
 			if !slices.Equal(n.FetchedFields, tt.want) {
 				t.Fatalf("fetched fields %v, want %v", n.FetchedFields, tt.want)
 			}

@@ -39,7 +39,7 @@ func testPol(t *testing.T) *policy.Policy {
 
 func TestNoticeStatesThePolicy(t *testing.T) {
 	pol := testPol(t)
-	n := privacy.NewNotice(pol, cache.Config{}, privacy.Config{})
+	n := privacy.NewNotice(pol, pol.UpstreamFields(), cache.Config{}, privacy.Config{})
 	if !slices.Equal(n.FetchedFields, pol.UpstreamFields()) {
 		t.Errorf("fetched fields %v, want the policy's %v", n.FetchedFields, pol.UpstreamFields())
 	}
@@ -79,7 +79,7 @@ func TestNoticeStatesTheCache(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := privacy.NewNotice(nil, tt.cfg, privacy.Config{}).Cache
+			c := privacy.NewNotice(nil, nil, tt.cfg, privacy.Config{}).Cache
 			if c.TTLSeconds != tt.ttl || c.MaxEntries != tt.maxEnt {
 				t.Errorf("cache record %+v, want ttl %d s, %d entries", c, tt.ttl, tt.maxEnt)
 			}
@@ -130,7 +130,7 @@ func TestNoticeStatesWhatIsPersisted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			byKind := map[string]privacy.PersistedRecord{}
-			for _, p := range privacy.NewNotice(nil, cache.Config{}, tt.cfg).Persisted {
+			for _, p := range privacy.NewNotice(nil, nil, cache.Config{}, tt.cfg).Persisted {
 				for _, k := range []string{"usage", "revocation", "audit"} {
 					if strings.Contains(strings.ToLower(p.What), k) {
 						byKind[k] = p
@@ -144,7 +144,7 @@ func TestNoticeStatesWhatIsPersisted(t *testing.T) {
 
 // TestNoticeJSONShape pins the JSON field names clients of /privacy read.
 func TestNoticeJSONShape(t *testing.T) {
-	b, err := json.Marshal(privacy.NewNotice(testPol(t), cache.Config{}, privacy.Config{AuditSink: "file"}))
+	b, err := json.Marshal(privacy.NewNotice(testPol(t), testPol(t).UpstreamFields(), cache.Config{}, privacy.Config{AuditSink: "file"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,3 +32,23 @@ func TestSyncBufferConcurrentWrites(t *testing.T) {
 		t.Fatalf("%d bytes written, want 60", n)
 	}
 }
+
+func TestExcludesDeactivated(t *testing.T) {
+	for _, tc := range []struct {
+		filter string
+		want   bool
+	}{
+		{"accountEnabled eq true", true},
+		{"accountEnabled eq true and (startswith(displayName,'A'))", true},
+		{"accountEnabled eq true and (displayName eq 'a) or (accountEnabled eq false')", true},
+		{"", false},
+		{"startswith(displayName,'A')", false},
+		{"accountEnabled eq true or (displayName eq 'A')", false},
+		{"accountEnabled eq true and (displayName eq 'A') or (accountEnabled eq false)", false},
+		{"accountEnabled eq true and displayName eq 'A'", false},
+	} {
+		if got := ExcludesDeactivated(tc.filter); got != tc.want {
+			t.Errorf("ExcludesDeactivated(%q) = %t, want %t", tc.filter, got, tc.want)
+		}
+	}
+}
