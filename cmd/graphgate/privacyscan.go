@@ -109,7 +109,7 @@ func scanPaths(s *scan.Scanner, paths []string) ([]string, error) {
 		case err != nil:
 			return nil, fmt.Errorf("privacy scan: %s", s.MaskPath(err.Error()))
 		case !fi.Mode().IsRegular() && !fi.IsDir():
-			return nil, fmt.Errorf("privacy scan: %s: %s, not a regular file or directory", s.MaskPath(p), fileKind(fi.Mode()))
+			return nil, fmt.Errorf("privacy scan: %s: %s, not a regular file or directory", s.MaskPath(p), scan.FileKind(fi.Mode()))
 		}
 		key, err := filepath.EvalSymlinks(p)
 		if err == nil {
@@ -126,28 +126,13 @@ func scanPaths(s *scan.Scanner, paths []string) ([]string, error) {
 	return out, nil
 }
 
-// fileKind names the type of a file that is not regular.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
-}
-
 // loadScanner reads the values file, which must be a regular file (checked before it is
 // opened), and builds a scanner for it.
 func loadScanner(path string) (*scan.Scanner, os.FileInfo, error) {
 	if fi, err := os.Stat(path); err != nil {
 		return nil, nil, fmt.Errorf("privacy scan: values: %w", err)
 	} else if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("privacy scan: values: %s: %s, not a regular file", path, fileKind(fi.Mode()))
+		return nil, nil, fmt.Errorf("privacy scan: values: %s: %s, not a regular file", path, scan.FileKind(fi.Mode()))
 	}
 	f, err := os.Open(path)
 	if err != nil {

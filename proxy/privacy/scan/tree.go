@@ -102,7 +102,7 @@ func (s *Scanner) walk(ctx context.Context, root string, res *TreeResult) (entri
 	case fi.Mode().IsRegular():
 		return []entry{{path: root, file: true}}, nil, nil
 	case !fi.IsDir():
-		return nil, nil, fmt.Errorf("scan: %s: %s, not a regular file or directory", s.MaskPath(root), special(fi.Mode()))
+		return nil, nil, fmt.Errorf("scan: %s: %s, not a regular file or directory", s.MaskPath(root), FileKind(fi.Mode()))
 	}
 	real, err := filepath.EvalSymlinks(root)
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Scanner) walk(ctx context.Context, root string, res *TreeResult) (entri
 				links++
 			}
 		default:
-			res.Notes = append(res.Notes, fmt.Sprintf("%s: skipped: %s", s.MaskPath(shown), special(t)))
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: skipped: %s", s.MaskPath(shown), FileKind(t)))
 		}
 		if e.file || len(e.names) > 0 {
 			entries = append(entries, e)
@@ -152,9 +152,13 @@ func (s *Scanner) walk(ctx context.Context, root string, res *TreeResult) (entri
 	return entries, errs, err
 }
 
-// special names the type of a file that is neither regular nor a directory.
-func special(m fs.FileMode) string {
+// FileKind names the type of a file that is not a regular file ("a directory", "a
+// FIFO", "a socket", "a device" or "a special file"), for messages about what the
+// scanner does not open.
+func FileKind(m fs.FileMode) string {
 	switch {
+	case m.IsDir():
+		return "a directory"
 	case m&fs.ModeNamedPipe != 0:
 		return "a FIFO"
 	case m&fs.ModeSocket != 0:
@@ -162,7 +166,7 @@ func special(m fs.FileMode) string {
 	case m&fs.ModeDevice != 0:
 		return "a device"
 	}
-	return "not a regular file"
+	return "a special file"
 }
 
 // name returns the findings in the name of the file or directory at path.
