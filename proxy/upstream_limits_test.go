@@ -113,19 +113,6 @@ func limitedEnv(t *testing.T, concurrency int, queueWait time.Duration) (*env, [
 	return e, gauges
 }
 
-// pollUntil checks cond every few milliseconds until it holds or d has passed, and
-// reports whether it held.
-func pollUntil(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
-}
-
 // retryAfter returns a response's Retry-After in whole seconds (0 when absent or bad).
 func retryAfter(r response) int {
 	n, _ := strconv.Atoi(r.Header.Get("Retry-After"))
@@ -184,7 +171,7 @@ func TestSaturatedTenantAnswers503AndSparesOthers(t *testing.T) {
 	e.emu.SetFault(emuRoutePhoto, emulator.Fault{Latency: 2 * time.Second})
 	slow := make(chan response, 1)
 	go func() { slow <- e.get("/v1.0/users/"+withPhoto.ID+"/photos/48x48/$value", tok0) }()
-	if !pollUntil(5*time.Second, func() bool { cur, _ := gauges[0].now(); return cur == 1 }) {
+	if !until(5*time.Second, func() bool { cur, _ := gauges[0].now(); return cur == 1 }) {
 		t.Fatal("the slow photo never reached Graph")
 	}
 	before := e.emu.Count(emuRouteUser)
@@ -252,7 +239,7 @@ func TestGraphThrottlingClosesTheGateUntilRetryAfter(t *testing.T) {
 	}
 	calls1 := len(graphRequests(e)) // tenant 1's read
 	gated := 0
-	opened := pollUntil(10*time.Second, func() bool {
+	opened := until(10*time.Second, func() bool {
 		r := e.get("/v1.0/users/"+users[3].ID, tok)
 		switch {
 		case r.Status == http.StatusTooManyRequests:
