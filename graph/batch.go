@@ -132,7 +132,7 @@ func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string
 					}
 					wait = max(wait, d)
 				default:
-					out[id] = itemResult(op, it, fields)
+					out[id] = itemResult(op, it, fields, round+1)
 				}
 			}
 			if len(throttled) == 0 {
@@ -207,8 +207,8 @@ func (c *Client) postBatch(ctx context.Context, ids, fields []string) (map[strin
 	return items, nil
 }
 
-// itemResult maps one batch item to a user or an error.
-func itemResult(op string, it batchItem, fields []string) BatchResult {
+// itemResult maps one batch item, answered on the attempts-th try, to a user or an error.
+func itemResult(op string, it batchItem, fields []string, attempts int) BatchResult {
 	if it.Status >= 400 || it.Status < 200 {
 		var env struct {
 			Error struct {
@@ -217,7 +217,9 @@ func itemResult(op string, it batchItem, fields []string) BatchResult {
 		}
 		_ = json.Unmarshal(it.Body, &env) // odd bodies just lose the code
 		ra, _ := parseRetryAfter(header(it.Headers, "Retry-After"), time.Now())
-		return BatchResult{Err: statusError(op, nonZero(it.Status, http.StatusBadGateway), env.Error.Code, ra)}
+		err := statusError(op, nonZero(it.Status, http.StatusBadGateway), env.Error.Code, ra)
+		estimateRetryAfter(err, attempts)
+		return BatchResult{Err: err}
 	}
 	u, err := parseUser(it.Body, fields)
 	if err != nil {

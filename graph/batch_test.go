@@ -37,6 +37,9 @@ func TestUsersByID(t *testing.T) {
 	if n := v.e.Count(batchRoute); n != 3 {
 		t.Errorf("$batch requests = %d, want 3", n)
 	}
+	// The emulator answers batch items in random order, as Graph may
+	// (https://learn.microsoft.com/en-us/graph/json-batching): each user must still be
+	// the one its id asked for.
 	for _, u := range v.tenant.Users[:44] {
 		r := res[u.ID]
 		if r.Err != nil {
@@ -148,6 +151,58 @@ func TestUsersByIDThrottledItems(t *testing.T) {
 			if res[id].Err != nil {
 				if !errors.As(res[id].Err, &te) || te.RetryAfter != 120*time.Millisecond {
 					t.Errorf("item err = %v", res[id].Err)
+				}
+				n++
+			}
+		}
+		if n < 2 {
+			t.Errorf("%d throttled items, want at least 2", n)
+		}
+	})
+}
+
+// TestUsersByIDThrottledItemsWithoutRetryAfter: throttled batch items without
+// Retry-After are re-sent after an exponential back-off; when the throttle outlasts the
+// retries, they carry an estimated wait.
+func TestUsersByIDThrottledItemsWithoutRetryAfter(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	ctx := ctxT(t)
+	var ids []string
+	for _, u := range v.tenant.Users[:5] {
+		ids = append(ids, u.ID)
+	}
+	if _, err := c.User(ctx, ids[0], nil); err != nil { // token first
+		t.Fatal(err)
+	}
+	v.e.SetThrottle(emulator.Throttle{Budget: 3, Window: 150 * time.Millisecond, OmitRetryAfter: 1})
+	v.e.ResetRequests()
+	res, err := c.UsersByID(ctx, ids, []string{"id"})
+	if err != nil {
+		t.Fatalf("UsersByID: %v", err)
+	}
+	for _, id := range ids {
+		if r := res[id]; r.Err != nil || r.User["id"] != id {
+			t.Errorf("item: %+v", r)
+		}
+	}
+	if n := v.e.Count(batchRoute); n < 2 {
+		t.Errorf("$batch requests = %d, want a re-send of the throttled items", n)
+	}
+
+	t.Run("exhausted", func(t *testing.T) {
+		c := v.client(t, func(cfg *graph.Config) { cfg.MaxRetries = 1 })
+		v.e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Minute, OmitRetryAfter: 1})
+		res, err := c.UsersByID(ctx, ids[:3], []string{"id"})
+		if err != nil {
+			t.Fatalf("UsersByID: %v", err)
+		}
+		n := 0
+		for _, id := range ids[:3] {
+			var te *graph.ThrottledError
+			if res[id].Err != nil {
+				if !errors.As(res[id].Err, &te) || !te.Estimated || te.RetryAfter < time.Second {
+					t.Errorf("item err = %v (%+v), want an estimated wait", res[id].Err, te)
 				}
 				n++
 			}

@@ -33,11 +33,17 @@ var (
 	ErrThrottled = errors.New("throttled")
 )
 
-// ThrottledError reports how long Graph asked the caller to wait. It matches
-// ErrThrottled with errors.Is.
+// ThrottledError reports how long the caller should wait before calling Graph again.
+// It matches ErrThrottled with errors.Is.
 type ThrottledError struct {
-	// RetryAfter is Graph's Retry-After (fractional seconds preserved); zero when absent.
+	// RetryAfter is Graph's Retry-After (fractional seconds preserved) or, when Graph
+	// sent none, the client's exponential back-off (throttleBackoff); never zero for an
+	// error returned by a Client.
 	RetryAfter time.Duration
+	// Estimated reports that Graph's 429 carried no Retry-After, so RetryAfter is the
+	// client's back-off: Graph documents that the header may be missing
+	// (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
+	Estimated bool
 }
 
 // Error describes the throttling without personal data.
@@ -134,6 +140,22 @@ func mapError(ctx context.Context, op string, err error, info *callInfo) error {
 	if err == nil {
 		return nil
 	}
+	mapped := classify(ctx, op, err, info)
+	estimateRetryAfter(mapped, info.attemptCount())
+	return mapped
+}
+
+// estimateRetryAfter fills in the back-off of a throttling error whose 429 carried no
+// Retry-After, after attempts requests.
+func estimateRetryAfter(err error, attempts int) {
+	var te *ThrottledError
+	if errors.As(err, &te) && te.RetryAfter <= 0 {
+		te.RetryAfter, te.Estimated = throttleBackoff(attempts), true
+	}
+}
+
+// classify maps an upstream failure to an *Error (see mapError).
+func classify(ctx context.Context, op string, err error, info *callInfo) error {
 	var ge *Error
 	if errors.As(err, &ge) {
 		return ge

@@ -44,6 +44,9 @@ func TestMapErrorShapes(t *testing.T) {
 		{"odata with code, no message", odataError(404, &code), &callInfo{}, ErrNotFound, 404, code, 0},
 		{"odata code holding data", odataError(403, &odd), &callInfo{}, ErrForbidden, 403, "invalid_code", 0},
 		{"odata 429 with recorded retry-after", odataError(429, nil), &callInfo{status: 429, retryAfter: 2128 * time.Millisecond}, ErrThrottled, 429, "", 2128 * time.Millisecond},
+		// Graph may leave Retry-After out: the error then carries the back-off after 3 attempts.
+		{"odata 429 without retry-after", odataError(429, nil), &callInfo{status: 429, attempts: 3}, ErrThrottled, 429, "", 1600 * time.Millisecond},
+		{"429 without retry-after, one attempt", odataError(429, nil), &callInfo{status: 429, attempts: 1}, ErrThrottled, 429, "", time.Second},
 		{"api error without body", &abstractions.ApiError{ResponseStatusCode: 401}, &callInfo{}, ErrUnauthorized, 401, "", 0},
 		{"unreadable body, status recorded", errors.New("content type text/html does not have a factory"), &callInfo{status: 502}, ErrUnavailable, 502, "", 0},
 		{"unknown failure", errors.New("boom /users/alice@contoso.example"), &callInfo{}, ErrUnavailable, 0, "unexpected", 0},
@@ -128,5 +131,22 @@ func TestProject(t *testing.T) {
 	}
 	if got := project(m, nil); len(got) != len(defaultFields) {
 		t.Errorf("default projection has %d keys, want %d", len(got), len(defaultFields))
+	}
+}
+
+// TestThrottleBackoff: without Retry-After the reported wait grows exponentially with
+// the attempts made, within [1s, maxThrottleBackoff].
+func TestThrottleBackoff(t *testing.T) {
+	tests := []struct {
+		attempts int
+		want     time.Duration
+	}{
+		{0, time.Second}, {1, time.Second}, {3, 1600 * time.Millisecond}, {4, 3200 * time.Millisecond},
+		{6, 12800 * time.Millisecond}, {8, maxThrottleBackoff}, {1000, maxThrottleBackoff},
+	}
+	for _, tt := range tests {
+		if got := throttleBackoff(tt.attempts); got != tt.want {
+			t.Errorf("throttleBackoff(%d) = %v, want %v", tt.attempts, got, tt.want)
+		}
 	}
 }

@@ -256,3 +256,60 @@ func TestRetriedPostStaysValid(t *testing.T) {
 		t.Errorf("upstream statuses = %v, want [429 200]", statuses)
 	}
 }
+
+// TestThrottleWithoutRetryAfter: Graph's 429 may come without Retry-After
+// (https://learn.microsoft.com/en-us/graph/throttling); the client then backs off
+// exponentially instead of retrying at once, recovers when the throttle lifts, and when
+// it cannot, reports a non-zero estimated wait so callers hold off too.
+func TestThrottleWithoutRetryAfter(t *testing.T) {
+	t.Run("recovers after backing off", func(t *testing.T) {
+		v := newEnv(t)
+		c := v.client(t)
+		ctx := ctxT(t)
+		target := v.user(t, enabled)
+		v.e.SetThrottle(emulator.Throttle{Budget: 1, Window: 300 * time.Millisecond, OmitRetryAfter: 1})
+		if _, err := c.User(ctx, target.ID, []string{"id"}); err != nil {
+			t.Fatalf("first call: %v", err)
+		}
+		v.e.ResetRequests()
+		start := time.Now()
+		if _, err := c.User(ctx, target.ID, []string{"id"}); err != nil {
+			t.Fatalf("throttled call not recovered: %v", err)
+		}
+		if d := time.Since(start); d < 200*time.Millisecond {
+			t.Errorf("recovered after %v: the 429 without Retry-After was retried without backing off", d)
+		}
+		var statuses []int
+		for _, r := range v.e.Requests() {
+			statuses = append(statuses, r.Status)
+		}
+		if len(statuses) < 2 || statuses[0] != 429 || statuses[len(statuses)-1] != 200 {
+			t.Errorf("upstream statuses = %v, want 429s then 200", statuses)
+		}
+	})
+	t.Run("exhausted", func(t *testing.T) {
+		v := newEnv(t)
+		c := v.client(t)
+		ctx := ctxT(t)
+		target := v.user(t, enabled)
+		if _, err := c.User(ctx, target.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		v.e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Minute, OmitRetryAfter: 1})
+		_, _ = c.User(ctx, target.ID, nil)
+		v.e.ResetRequests()
+		start := time.Now()
+		_, err := c.User(ctx, target.ID, nil)
+		wantKind(t, err, graph.ErrThrottled)
+		var te *graph.ThrottledError
+		if !errors.As(err, &te) || !te.Estimated || te.RetryAfter < time.Second {
+			t.Fatalf("ThrottledError = %+v, want an estimated wait of at least 1s", te)
+		}
+		if n := v.e.Count(userRoute); n != 3 {
+			t.Errorf("upstream calls = %d, want 3 (2 retries)", n)
+		}
+		if d := time.Since(start); d < 600*time.Millisecond {
+			t.Errorf("3 attempts took %v, want the 200ms+400ms back-off between them", d)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -70,6 +71,49 @@ func TestPhoto(t *testing.T) {
 	})
 }
 
+// TestPhotoMissingCodes: Graph answers a missing photo with 404 and one of several
+// codes depending on the user's mailbox; every one of them is ErrNotFound.
+func TestPhotoMissingCodes(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	ctx := ctxT(t)
+	for _, code := range emulator.NoPhotoCodes() {
+		t.Run(code, func(t *testing.T) {
+			u := v.user(t, func(u emulator.User) bool { return !u.HasPhoto && emulator.NoPhotoCode(u.ID) == code })
+			for _, size := range []string{"", "48x48"} {
+				_, err := c.Photo(ctx, u.ID, size)
+				wantKind(t, err, graph.ErrNotFound)
+				var ge *graph.Error
+				if errors.As(err, &ge); ge.Status != 404 || ge.Code != code {
+					t.Errorf("size %q: status/code = %d/%q, want 404/%s", size, ge.Status, ge.Code, code)
+				}
+				assertNoPersonalData(t, err, u.ID, u.UserPrincipalName)
+			}
+		})
+	}
+}
+
+// TestRevokeSignInSessionsAnswers: revokeSignInSessions succeeds on 200 {"value": true}
+// and on 204 No Content alike (any 2xx, as Graph's known issue advises).
+func TestRevokeSignInSessionsAnswers(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	for i, answer := range []emulator.RevokeAnswer{emulator.RevokeOKTrue, emulator.RevokeNoContent} {
+		v.e.SetRevokeAnswer(answer)
+		target := v.tenant.Users[20+i]
+		before, _ := v.e.User(v.tenant.ID, target.ID)
+		if err := c.RevokeSignInSessions(ctxT(t), target.ID); err != nil {
+			t.Fatalf("answer %d: RevokeSignInSessions: %v", answer, err)
+		}
+		if after, _ := v.e.User(v.tenant.ID, target.ID); !after.SignInSessionsValidFromDateTime.After(before.SignInSessionsValidFromDateTime) {
+			t.Errorf("answer %d: signInSessionsValidFromDateTime not moved", answer)
+		}
+	}
+	if n := v.e.Count("POST /v1.0/users/{id}/revokeSignInSessions"); n != 2 {
+		t.Errorf("upstream revocations = %d, want 2", n)
+	}
+}
+
 func TestPresence(t *testing.T) {
 	v := newEnv(t)
 	c := v.client(t)
@@ -98,4 +142,15 @@ func TestPresence(t *testing.T) {
 	if !slices.Equal(sorted(ids), sorted([]string{a, b})) {
 		t.Errorf("presences for %d ids, want 2", len(ids))
 	}
+	t.Run("userPrincipalName is refused locally", func(t *testing.T) {
+		before := v.e.Count("")
+		upn := v.tenant.Users[0].UserPrincipalName
+		_, err := c.Presence(ctx, upn)
+		wantKind(t, err, graph.ErrBadRequest)
+		_, err = c.Presences(ctx, []string{a, upn})
+		wantKind(t, err, graph.ErrBadRequest)
+		if v.e.Count("") != before {
+			t.Error("a presence read by userPrincipalName reached Graph")
+		}
+	})
 }

@@ -135,7 +135,11 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 	}
 }
 
-// delay decides whether an outcome is retryable and how long to wait first.
+// delay decides whether an outcome is retryable and how long to wait first: Graph's
+// Retry-After, or when it sent none an exponential back-off, as Graph advises: "If no
+// Retry-After header is provided by the response, we recommend implementing an
+// exponential backoff retry policy"
+// (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
 func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Duration, bool) {
 	backoff := r.base * time.Duration(1<<min(attempt, 10))
 	if err != nil {
@@ -152,6 +156,17 @@ func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Durat
 		return backoff, true
 	}
 	return 0, false
+}
+
+// maxThrottleBackoff bounds the back-off reported for a 429 without Retry-After.
+const maxThrottleBackoff = 30 * time.Second
+
+// throttleBackoff is the wait reported to callers for a 429 that came without
+// Retry-After after attempts requests: the next step of the exponential back-off the
+// retrier used between them (retryBackoff·2^n), at least a second and at most
+// maxThrottleBackoff, so that a caller holding off its tenant does not hammer Graph.
+func throttleBackoff(attempts int) time.Duration {
+	return min(max(retryBackoff<<min(max(attempts, 0), 16), time.Second), maxThrottleBackoff)
 }
 
 // fits reports whether waiting d still leaves the context time to make a request.

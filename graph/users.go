@@ -132,7 +132,7 @@ func listConfig(q Query) *users.UsersRequestBuilderGetRequestConfiguration {
 		qp.Count = &count
 	}
 	headers := abstractions.NewRequestHeaders()
-	if q.Search != "" || q.Count {
+	if q.EventuallyConsistent() {
 		headers.Add("ConsistencyLevel", "eventual")
 	}
 	return &users.UsersRequestBuilderGetRequestConfiguration{Headers: headers, QueryParameters: qp}

@@ -2,6 +2,8 @@ package graph_test
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -141,10 +143,16 @@ func TestUsersSearchAndPaging(t *testing.T) {
 		if len(page.Users) > q.Top {
 			t.Fatalf("page has %d users, $top %d", len(page.Users), q.Top)
 		}
-		if page.Count == nil {
-			t.Fatal("Count requested but nil")
+		// Graph answers @odata.count on the first page only:
+		// https://learn.microsoft.com/graph/paging
+		switch {
+		case pages == 0 && page.Count == nil:
+			t.Fatal("Count requested but nil on the first page")
+		case pages == 0:
+			count = page.Count
+		case page.Count != nil:
+			t.Fatalf("Count on page %d", pages)
 		}
-		count = page.Count
 		for _, u := range page.Users {
 			id := u["id"].(string)
 			if seen[id] {
@@ -225,6 +233,39 @@ func TestManagerAndDirectReports(t *testing.T) {
 	if !slices.Equal(sorted(got), sorted(want)) {
 		t.Errorf("direct reports = %d ids, want %d", len(got), len(want))
 	}
+
+	t.Run("more reports than one page", func(t *testing.T) {
+		// Graph pages directReports by 100 (https://learn.microsoft.com/graph/paging):
+		// 250 reports take three pages, each followed through @odata.nextLink.
+		mgr, err := v.e.AddUser(v.tenant.ID, emulator.User{UserPrincipalName: "bigteam@" + v.tenant.Domain, AccountEnabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]bool{}
+		for i := range 250 {
+			r, err := v.e.AddUser(v.tenant.ID, emulator.User{UserPrincipalName: fmt.Sprintf("bigteam%03d@%s", i, v.tenant.Domain),
+				AccountEnabled: i%10 != 0, ManagerID: mgr.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[r.ID] = true
+		}
+		v.e.ResetRequests()
+		reports, err := c.DirectReports(ctx, mgr.ID, fields)
+		if err != nil {
+			t.Fatalf("DirectReports: %v", err)
+		}
+		got := map[string]bool{}
+		for _, r := range reports {
+			got[r.ID()] = true
+		}
+		if len(reports) != len(want) || len(got) != len(want) || !maps.Equal(got, want) {
+			t.Errorf("got %d reports (%d distinct), want %d", len(reports), len(got), len(want))
+		}
+		if n := v.e.Count("GET /v1.0/users/{id}/directReports"); n != 3 {
+			t.Errorf("%d directReports requests, want 3 pages", n)
+		}
+	})
 
 	t.Run("top of the org has no manager", func(t *testing.T) {
 		top := v.user(t, func(u emulator.User) bool { return u.ManagerID == "" })

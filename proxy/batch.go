@@ -69,18 +69,22 @@ func handleBatch(dir *directory.Directory, lim *ratelimit.Limiter, dispatch http
 			return
 		}
 		dir.Prefetch(c.Request.Context(), scopeOf(c).tenantID(), batchUserIDs(req.Requests))
-		status := map[string]int{}
+		status := map[string]int{} // lower-case id => status
 		out := make([]batchResponse, 0, len(req.Requests))
 		for _, it := range req.Requests {
 			r := runBatchItem(c, dispatch, it, status)
-			status[it.ID] = r.Status
+			status[strings.ToLower(it.ID)] = r.Status
 			out = append(out, r)
 		}
 		writeJSON(c, gin.H{"responses": out})
 	}
 }
 
-// validateBatch checks the batch as Graph does before running anything.
+// validateBatch checks the batch as Graph does before running anything. Ids compare
+// case-insensitively, as on Graph: "id … Not case-sensitive. Must be unique in the batch,
+// otherwise, the batch request fails with a 400 error code"
+// (https://learn.microsoft.com/en-us/graph/json-batching). The gateway runs a batch whose
+// dependsOn mixes sequential and parallel items, which Graph refuses.
 func validateBatch(items []batchItem) error {
 	if len(items) == 0 {
 		return errBadRequest("The batch must contain at least one request.")
@@ -93,17 +97,17 @@ func validateBatch(items []batchItem) error {
 		switch {
 		case it.ID == "" || len(it.ID) > 64:
 			return errBadRequest("Every batch request needs an id of 1 to 64 characters.")
-		case seen[it.ID]:
-			return errBadRequest("Batch request ids must be unique.")
+		case seen[strings.ToLower(it.ID)]:
+			return errBadRequest("Batch request ids must be unique; they compare case-insensitively.")
 		case it.Method == "" || it.URL == "":
 			return errBadRequest("Every batch request needs a method and a url.")
 		}
 		for _, d := range it.DependsOn {
-			if !seen[d] {
+			if !seen[strings.ToLower(d)] {
 				return errBadRequest("dependsOn may only name requests that come earlier in the batch.")
 			}
 		}
-		seen[it.ID] = true
+		seen[strings.ToLower(it.ID)] = true
 	}
 	return nil
 }
@@ -124,7 +128,7 @@ func batchUserIDs(items []batchItem) []string {
 // runBatchItem dispatches one item through the gateway's own router.
 func runBatchItem(c *gin.Context, dispatch http.Handler, it batchItem, status map[string]int) batchResponse {
 	for _, d := range it.DependsOn {
-		if status[d] >= 400 {
+		if status[strings.ToLower(d)] >= 400 {
 			return itemError(c, it.ID, http.StatusFailedDependency, "FailedDependency", "The request depends on a request that failed.")
 		}
 	}

@@ -103,9 +103,14 @@ func TestDeactivatedUsersAreAbsentFromCountsAndPages(t *testing.T) {
 	for _, tt := range lists {
 		t.Run(tt.name, func(t *testing.T) {
 			l := walk(t, e, tok, "/v1.0/users?"+encodeQuery(tt.query))
+			// Graph answers @odata.count on the first page only
+			// (https://learn.microsoft.com/graph/paging); so does the gateway.
 			for i, n := range l.counts {
-				if int(n) != len(tt.want) {
+				if i == 0 && int(n) != len(tt.want) {
 					t.Errorf("page %d: @odata.count %v, want the %d enabled users that match", i, n, len(tt.want))
+				}
+				if i > 0 && n != 0 {
+					t.Errorf("page %d: @odata.count %v on a later page", i, n)
 				}
 			}
 			for id := range l.ids {

@@ -114,7 +114,7 @@ func TestHostilePathsAndQueries(t *testing.T) {
 		{"top negative", "/v1.0/users?$top=-1", nil, 400, "BadRequest"},
 		{"top exponent", "/v1.0/users?$top=1e3", nil, 400, "BadRequest"},
 		{"top too big", "/v1.0/users?$top=1000", nil, 400, "BadRequest"},
-		{"count without eventual", "/v1.0/users?$count=TRUE", nil, 400, "Request_UnsupportedQuery"},
+		{"count without eventual is ignored, as by Graph", "/v1.0/users?$count=TRUE", nil, 200, ""},
 		{"count yes", "/v1.0/users?$count=yes", []string{"ConsistencyLevel", "eventual"}, 400, "BadRequest"},
 		{"garbage skiptoken", "/v1.0/users?$skiptoken=garbage", nil, 400, "Request_UnsupportedQuery"},
 		{"huge skiptoken", "/v1.0/users?$skiptoken=" + strings.Repeat("A", 5000), nil, 400, "BadRequest"},

@@ -127,7 +127,7 @@ func handleUserList(dir *directory.Directory, dec *decider, ln links) gin.Handle
 			value = append(value, project(u, d.Fields))
 		}
 		body := gin.H{"@odata.context": ln.context(c, selectFragment("users", q.Select, d.Fields)), "value": value}
-		if q.Count && page.Count != nil {
+		if lq.ReportCount && page.Count != nil {
 			body["@odata.count"] = *page.Count
 		}
 		if page.SkipToken != "" {

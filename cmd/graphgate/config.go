@@ -27,7 +27,12 @@ type Config struct {
 	// DataDir holds what graphgate persists (default "graphgate-data").
 	DataDir string `yaml:"data_dir"`
 	// AppID is graphgate's own app registration: the audience of accepted tokens.
+	// Both access token versions are accepted, whichever the registration's
+	// accessTokenAcceptedVersion selects (unset or 1: v1.0, 2: v2.0).
 	AppID string `yaml:"app_id"`
+	// AppIDURI is the registration's Application ID URI, which v1.0 tokens may carry as
+	// their audience (default "api://" + the tenant's client_id).
+	AppIDURI string `yaml:"app_id_uri"`
 	// Authority is the Entra authority host (default "https://login.microsoftonline.com").
 	Authority string `yaml:"authority"`
 	// GraphURL is Microsoft Graph's base URL (default "https://graph.microsoft.com/v1.0").
@@ -68,7 +73,10 @@ type TenantConfig struct {
 	Name string `yaml:"name"`
 	// ClientID is the gateway's app id in this tenant (default: AppID): the credential
 	// toward Graph, and the audience its users' tokens must carry.
-	ClientID        string `yaml:"client_id"`
+	ClientID string `yaml:"client_id"`
+	// AppIDURI is the Application ID URI of that registration (default: the top-level
+	// app_id_uri, else "api://" + ClientID).
+	AppIDURI        string `yaml:"app_id_uri"`
 	ClientSecret    string `yaml:"client_secret"`
 	CertificateFile string `yaml:"certificate_file"` // PEM with certificate and private key
 }

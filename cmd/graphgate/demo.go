@@ -7,10 +7,16 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/policy"
 )
+
+// demoReplicationDelay is the demo emulator's replication delay: Entra is eventually
+// consistent, so the demo is too, and shows that graphgate's guarantees do not depend
+// on it (a just-disabled account is still in Graph's search index for this long).
+const demoReplicationDelay = 30 * time.Second
 
 // runDemo runs the emulator and the gateway in one process, with a demo policy.
 func runDemo(env cmdEnv, args []string) error {
@@ -21,6 +27,8 @@ func runDemo(env cmdEnv, args []string) error {
 	dataDir := fs.String("data-dir", "graphgate-data", "where graphgate keeps what it persists")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	metricsAddr := fs.String("metrics-addr", "", "Prometheus metrics listen address, e.g. 127.0.0.1:9090 (default off)")
+	replication := fs.Duration("replication-delay", demoReplicationDelay,
+		"how long the emulated Entra takes to show a user change in advanced queries and to its token service (0 = at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -31,7 +39,8 @@ func runDemo(env cmdEnv, args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	emu, err := emulator.New(emulator.Options{Addr: *emuAddr, Logger: log.With("component", "emulator")})
+	emu, err := emulator.New(emulator.Options{Addr: *emuAddr, Logger: log.With("component", "emulator"),
+		ReplicationDelay: *replication})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ func runEmulator(env cmdEnv, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8443", "listen address (HTTPS)")
 	caOut := fs.String("ca-out", "", "write the emulator's CA certificate (PEM) to this file, for graphgate serve's ca_file")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	replication := fs.Duration("replication-delay", 0,
+		"how long a user change takes to reach advanced queries and the token service (0 = at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -23,7 +25,7 @@ func runEmulator(env cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	emu, err := emulator.New(emulator.Options{Addr: *addr, Logger: log})
+	emu, err := emulator.New(emulator.Options{Addr: *addr, Logger: log, ReplicationDelay: *replication})
 	if err != nil {
 		return err
 	}

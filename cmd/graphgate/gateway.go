@@ -83,7 +83,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	var authTenants []auth.Tenant
 	var tenants []proxy.Tenant
 	for _, t := range cfg.Tenants {
-		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID})
+		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID, AppIDURI: t.AppIDURI})
 		client, err := graphClient(cfg, t, hc, m, log)
 		if err != nil {
 			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
@@ -92,6 +92,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 	}
 	v, err := auth.NewVerifier(ctx, auth.Config{
 		Audience:   cfg.AppID,
+		AppIDURI:   cfg.AppIDURI,
 		Authority:  cfg.Authority,
 		Tenants:    authTenants,
 		HTTPClient: hc,

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"math/rand/v2"
+	"mime"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // batchItem is one request of a JSON batch.
@@ -31,8 +29,15 @@ type batchResult struct {
 	Body    any               `json:"body,omitempty"`
 }
 
-// handleBatch serves POST /v1.0/$batch: items run concurrently through the same pipeline
-// (auth, throttling, faults, request log with InBatch), dependsOn waits and fails with 424.
+// handleBatch serves POST /v1.0/$batch as Graph's JSON batching
+// (https://learn.microsoft.com/en-us/graph/json-batching). A batch breaking one of
+// Graph's rules is refused as a whole (batchrules.go). Items run through the same
+// pipeline as direct requests (auth, throttling, faults, request log with InBatch):
+// concurrently, or in request order when the batch is sequential (dependsOn), where "If
+// an individual request fails, any request that depends on that request fails with
+// status code 424 (Failed Dependency)". The responses come back in random order:
+// "Individual responses might appear in a different order than the requests. The id
+// property can be used to correlate individual requests and responses."
 func (e *Emulator) handleBatch(w http.ResponseWriter, r *http.Request, _ *tenantState) {
 	if state(r).inBatch {
 		graphError(w, r, http.StatusBadRequest, "BadRequest", "Nested batch requests are not supported.")
@@ -43,96 +48,82 @@ func (e *Emulator) handleBatch(w http.ResponseWriter, r *http.Request, _ *tenant
 	}
 	raw, err := readAllLimited(r.Body)
 	if err != nil || json.Unmarshal(raw, &req) != nil {
-		graphError(w, r, http.StatusBadRequest, "BadRequest", "Invalid batch payload format.")
+		graphError(w, r, http.StatusBadRequest, "BadRequest", errBatchFormat)
 		return
 	}
 	if msg := validateBatch(req.Requests); msg != "" {
 		graphError(w, r, http.StatusBadRequest, "BadRequest", msg)
 		return
 	}
-	results := make([]batchResult, len(req.Requests))
-	done := make(map[string]chan struct{}, len(req.Requests))
-	for _, it := range req.Requests {
-		done[it.ID] = make(chan struct{})
+	var results []batchResult
+	if isSequential(req.Requests) {
+		results = e.runSequential(r, req.Requests)
+	} else {
+		results = e.runParallel(r, req.Requests)
 	}
-	var wg sync.WaitGroup
-	for i, it := range req.Requests {
-		wg.Go(func() {
-			defer close(done[it.ID])
-			for _, dep := range it.DependsOn {
-				<-done[dep]
-			}
-			if failedDependency(results, req.Requests, it.DependsOn) {
-				results[i] = batchResult{ID: it.ID, Status: http.StatusFailedDependency,
-					Headers: map[string]string{"Content-Type": "application/json"},
-					Body: map[string]any{"error": map[string]any{"code": "FailedDependency",
-						"message": "The request could not be processed because a request it depends on failed."}}}
-				return
-			}
-			results[i] = e.runBatchItem(r, it)
-		})
-	}
-	wg.Wait()
+	rand.Shuffle(len(results), func(i, j int) { results[i], results[j] = results[j], results[i] })
 	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{"responses": results})
 }
 
-// validateBatch checks the batch shape; it returns Graph's message or "".
-func validateBatch(items []batchItem) string {
-	if len(items) == 0 {
-		return "Invalid batch payload format: 'requests' is required."
-	}
-	if len(items) > spec.MaxBatchRequests {
-		return "Number of batch request steps exceeds the maximum of " + strconv.Itoa(spec.MaxBatchRequests) + "."
-	}
-	seen := map[string]bool{}
+// isSequential reports whether any item states a dependency (validateBatch has made
+// sure the batch is then fully sequential).
+func isSequential(items []batchItem) bool {
 	for _, it := range items {
-		switch {
-		case it.ID == "" || it.Method == "" || it.URL == "":
-			return "Invalid batch payload format: every request needs id, method and url."
-		case seen[it.ID]:
-			return "Request Id '" + it.ID + "' is duplicated in the batch."
-		}
-		for _, d := range it.DependsOn {
-			if !seen[d] {
-				return "Request Id '" + it.ID + "' depends on '" + d + "', which is not an earlier request in the batch."
-			}
-		}
-		seen[it.ID] = true
-	}
-	return ""
-}
-
-// failedDependency reports whether any dependency of an item failed.
-func failedDependency(results []batchResult, items []batchItem, deps []string) bool {
-	for _, d := range deps {
-		for j, it := range items {
-			if it.ID == d && (results[j].Status < 200 || results[j].Status > 299) {
-				return true
-			}
+		if len(it.DependsOn) > 0 {
+			return true
 		}
 	}
 	return false
 }
 
-// runBatchItem executes one item through dispatch and converts the recorded response.
-func (e *Emulator) runBatchItem(outer *http.Request, it batchItem) batchResult {
-	target := strings.TrimSpace(it.URL)
-	if u, err := url.Parse(target); err == nil && u.IsAbs() {
-		target = u.RequestURI()
+// runParallel runs independent items concurrently.
+func (e *Emulator) runParallel(r *http.Request, items []batchItem) []batchResult {
+	results := make([]batchResult, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Go(func() { results[i] = e.runBatchItem(r, it) })
 	}
-	target = "/" + strings.TrimPrefix(target, "/")
-	if !strings.HasPrefix(target, "/v1.0/") {
-		target = "/v1.0" + target
-	}
-	var body []byte
-	if len(it.Body) > 0 && string(it.Body) != "null" {
-		body = it.Body
-		var s string
-		if json.Unmarshal(it.Body, &s) == nil {
-			body = []byte(s)
+	wg.Wait()
+	return results
+}
+
+// runSequential runs the items one after another in request order; an item whose
+// dependency did not succeed is not run and gets 424.
+func (e *Emulator) runSequential(r *http.Request, items []batchItem) []batchResult {
+	results := make([]batchResult, len(items))
+	status := make(map[string]int, len(items)) // lower-case id => status
+	for i, it := range items {
+		if len(it.DependsOn) > 0 {
+			if s := status[strings.ToLower(it.DependsOn[0])]; s < 200 || s > 299 {
+				results[i] = failedDependency(it.ID)
+				status[strings.ToLower(it.ID)] = results[i].Status
+				continue
+			}
 		}
+		results[i] = e.runBatchItem(r, it)
+		status[strings.ToLower(it.ID)] = results[i].Status
 	}
-	req, err := http.NewRequestWithContext(outer.Context(), strings.ToUpper(it.Method), target, bytes.NewReader(body))
+	return results
+}
+
+// failedDependency is the answer to an item whose dependency failed.
+func failedDependency(id string) batchResult {
+	return batchResult{ID: id, Status: http.StatusFailedDependency,
+		Headers: map[string]string{"Content-Type": "application/json"},
+		Body: map[string]any{"error": map[string]any{"code": "FailedDependency",
+			"message": "The request could not be processed because a request it depends on failed."}}}
+}
+
+// runBatchItem executes one item through dispatch and converts the recorded response.
+// Item urls are relative to the batch's version: "Microsoft Graph then makes these URLs
+// absolute by using the version endpoint included in the batch URL"
+// (https://developer.microsoft.com/en-us/graph/known-issues/?search=JSON%20batching),
+// so a url that repeats the version names an unknown segment ("Resource not found for
+// the segment 'v1.0'.", microsoftgraph/msgraph-sdk-javascript#1178).
+func (e *Emulator) runBatchItem(outer *http.Request, it batchItem) batchResult {
+	rel := strings.TrimPrefix(strings.TrimSpace(it.URL), "/")
+	req, err := http.NewRequestWithContext(outer.Context(), strings.ToUpper(it.Method), "/v1.0/"+rel,
+		bytes.NewReader(itemBody(it)))
 	if err != nil {
 		return batchResult{ID: it.ID, Status: http.StatusBadRequest, Body: map[string]any{
 			"error": map[string]any{"code": "BadRequest", "message": "Invalid request URL."}}}
@@ -144,8 +135,38 @@ func (e *Emulator) runBatchItem(outer *http.Request, it batchItem) batchResult {
 	ost := state(outer)
 	req = withState(req, &reqState{requestID: newUUID(), clientRequestID: ost.clientRequestID, inBatch: true})
 	rec := &recorder{header: http.Header{}}
-	e.dispatch(rec, req)
-	res := batchResult{ID: it.ID, Status: rec.status, Headers: map[string]string{}}
+	if seg, _, _ := strings.Cut(strings.SplitN(rel, "?", 2)[0], "/"); strings.EqualFold(seg, "v1.0") || strings.EqualFold(seg, "beta") {
+		graphError(rec, req, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+seg+"'.")
+	} else {
+		e.dispatch(rec, req)
+	}
+	return recordedResult(it.ID, rec)
+}
+
+// itemBody returns the bytes an item sends: a JSON body as is, or for any other
+// Content-Type a string body decoded from base64 ("Might be a JSON object or a base64
+// URL-encoded value, for example, when the body is an image", json-batching).
+func itemBody(it batchItem) []byte {
+	if !it.hasBody() {
+		return nil
+	}
+	mt, _, _ := mime.ParseMediaType(it.header("Content-Type"))
+	var s string
+	if mt == "application/json" || json.Unmarshal(it.Body, &s) != nil {
+		return it.Body
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b
+		}
+	}
+	return []byte(s)
+}
+
+// recordedResult converts a recorded item response: JSON bodies embedded, text as a
+// string, anything else (images) base64-encoded.
+func recordedResult(id string, rec *recorder) batchResult {
+	res := batchResult{ID: id, Status: rec.status, Headers: map[string]string{}}
 	if res.Status == 0 {
 		res.Status = http.StatusOK
 	}

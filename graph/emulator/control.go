@@ -13,9 +13,10 @@ import (
 //	GET    /_emulator/ca.pem                     the CA certificate
 //	GET    /_emulator/requests                   the request log; DELETE empties it
 //	GET    /_emulator/count?route=T              {"count": n} (HTTP requests, not batch items)
-//	PUT    /_emulator/faults                     {"route","latency_ms","error_rate","status"}
-//	DELETE /_emulator/faults                     reset faults, throttling and outage
-//	PUT    /_emulator/throttle                   {"budget","window_ms","retry_after_seconds"}
+//	PUT    /_emulator/faults                     {"route","latency_ms","error_rate","status","omit_retry_after"}
+//	DELETE /_emulator/faults                     reset faults, throttling, outage and the revoke answer
+//	PUT    /_emulator/throttle                   {"budget","window_ms","retry_after_seconds","omit_retry_after"}
+//	PUT    /_emulator/revoke                     {"answer": "tenant"|"200"|"204"} (see RevokeAnswer)
 //	PUT    /_emulator/outage                     {"on": true|false}
 //	POST   /_emulator/users                      {"tenant": "...", "user": User} => 201 User
 //	GET    /_emulator/users/{tenant}/{id}        the full User record
@@ -23,7 +24,8 @@ import (
 //	PUT    /_emulator/presence/{tenant}/{id}     {"availability","activity"}
 //	POST   /_emulator/keys/{tenant}/rotate       {"kid": new kid}
 //	POST   /_emulator/keys/{tenant}/retire       retire all but the newest key
-//	POST   /_emulator/token                      {"tenant","client_id","user","roles","audience","ttl_seconds"}
+//	POST   /_emulator/token                      {"tenant","client_id","user","roles","audience","ttl_seconds","version","profile"}
+//	PUT    /_emulator/replication                {"delay_ms": n} (see SetReplicationDelay)
 
 // controlRoutes lists the control API.
 func (e *Emulator) controlRoutes() *http.ServeMux {
@@ -52,6 +54,7 @@ func (e *Emulator) controlRoutes() *http.ServeMux {
 	})
 	m.HandleFunc("PUT /_emulator/throttle", e.ctlThrottle)
 	m.HandleFunc("PUT /_emulator/outage", e.ctlOutage)
+	m.HandleFunc("PUT /_emulator/revoke", e.ctlRevoke)
 	m.HandleFunc("POST /_emulator/users", e.ctlAddUser)
 	m.HandleFunc("GET /_emulator/users/{tenant}/{id}", e.ctlGetUser)
 	m.HandleFunc("PATCH /_emulator/users/{tenant}/{id}", e.ctlPatchUser)
@@ -59,6 +62,7 @@ func (e *Emulator) controlRoutes() *http.ServeMux {
 	m.HandleFunc("POST /_emulator/keys/{tenant}/rotate", e.ctlRotate)
 	m.HandleFunc("POST /_emulator/keys/{tenant}/retire", e.ctlRetire)
 	m.HandleFunc("POST /_emulator/token", e.ctlToken)
+	m.HandleFunc("PUT /_emulator/replication", e.ctlReplication)
 	return m
 }
 
@@ -85,14 +89,15 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func (e *Emulator) ctlFault(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Route     string  `json:"route"`
-		LatencyMS float64 `json:"latency_ms"`
-		ErrorRate float64 `json:"error_rate"`
-		Status    int     `json:"status"`
+		Route          string  `json:"route"`
+		LatencyMS      float64 `json:"latency_ms"`
+		ErrorRate      float64 `json:"error_rate"`
+		Status         int     `json:"status"`
+		OmitRetryAfter bool    `json:"omit_retry_after"`
 	}
 	if decode(w, r, &req) {
 		e.SetFault(req.Route, Fault{Latency: time.Duration(req.LatencyMS * float64(time.Millisecond)),
-			ErrorRate: req.ErrorRate, Status: req.Status})
+			ErrorRate: req.ErrorRate, Status: req.Status, OmitRetryAfter: req.OmitRetryAfter})
 		w.WriteHeader(http.StatusNoContent)
 	}
 }
@@ -102,12 +107,30 @@ func (e *Emulator) ctlThrottle(w http.ResponseWriter, r *http.Request) {
 		Budget            int     `json:"budget"`
 		WindowMS          float64 `json:"window_ms"`
 		RetryAfterSeconds float64 `json:"retry_after_seconds"`
+		OmitRetryAfter    int     `json:"omit_retry_after"`
 	}
 	if decode(w, r, &req) {
 		e.SetThrottle(Throttle{Budget: req.Budget, Window: time.Duration(req.WindowMS * float64(time.Millisecond)),
-			RetryAfter: time.Duration(req.RetryAfterSeconds * float64(time.Second))})
+			RetryAfter: time.Duration(req.RetryAfterSeconds * float64(time.Second)), OmitRetryAfter: req.OmitRetryAfter})
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+func (e *Emulator) ctlRevoke(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Answer string `json:"answer"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	answers := map[string]RevokeAnswer{"tenant": RevokeByTenant, "": RevokeByTenant, "200": RevokeOKTrue, "204": RevokeNoContent}
+	a, ok := answers[req.Answer]
+	if !ok {
+		ctlError(w, errors.New(`emulator: answer must be "tenant", "200" or "204"`))
+		return
+	}
+	e.SetRevokeAnswer(a)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (e *Emulator) ctlOutage(w http.ResponseWriter, r *http.Request) {
@@ -198,12 +221,15 @@ func (e *Emulator) ctlToken(w http.ResponseWriter, r *http.Request) {
 		Roles      []string `json:"roles"`
 		Audience   string   `json:"audience"`
 		TTLSeconds float64  `json:"ttl_seconds"`
+		Version    int      `json:"version"`
+		Profile    bool     `json:"profile"`
 	}
 	if !decode(w, r, &req) {
 		return
 	}
 	tok, err := e.MintToken(TokenRequest{TenantID: req.Tenant, ClientID: req.ClientID, UserID: req.User,
-		Roles: req.Roles, Audience: req.Audience, TTL: time.Duration(req.TTLSeconds * float64(time.Second))})
+		Roles: req.Roles, Audience: req.Audience, TTL: time.Duration(req.TTLSeconds * float64(time.Second)),
+		Version: req.Version, Profile: req.Profile})
 	if err != nil {
 		ctlError(w, err)
 		return

@@ -39,6 +39,10 @@ type Tenant struct {
 	// GatewayGraphRoles are the Graph application permissions granted to the gateway app;
 	// nil means User.Read.All, Presence.Read.All and User.RevokeSessions.All.
 	GatewayGraphRoles []string
+	// AccessTokenAcceptedVersion is the gateway app registration's manifest setting of
+	// that name: 0 (unset, null in the manifest) or 1 gives v1.0 access tokens, as on
+	// Entra; 2 gives v2.0 tokens.
+	AccessTokenAcceptedVersion int
 	// Password is the demo password shared by all users of the tenant.
 	Password string
 	// Clients are the public client apps allowed to request the gateway's scope.
@@ -106,6 +110,10 @@ type TenantInfo struct {
 	Password            string       `json:"password"`
 	Clients             []ClientInfo `json:"clients"`
 	Users               []UserInfo   `json:"users"`
+
+	// AccessTokenVersion is the version (1 or 2) of the access tokens Entra issues for
+	// the gateway app, per its registration's accessTokenAcceptedVersion.
+	AccessTokenVersion int `json:"access_token_version"`
 }
 
 // ClientInfo is a client app in TenantInfo.
@@ -216,6 +224,7 @@ func (ts *tenantState) info() TenantInfo {
 		Clients: make([]ClientInfo, 0, len(ts.Clients)),
 		Users:   make([]UserInfo, 0, len(ts.users)),
 	}
+	ti.AccessTokenVersion = ts.tokenVersion()
 	for _, c := range ts.Clients {
 		ti.Clients = append(ti.Clients, ClientInfo(c))
 	}
@@ -297,6 +306,7 @@ func (e *Emulator) AddUser(tenantID string, u User) (User, error) {
 	if err := ts.add(u.clone()); err != nil {
 		return User{}, err
 	}
+	e.recordChange(ts, u.ID, nil)
 	return u.clone(), nil
 }
 
@@ -311,6 +321,9 @@ func (e *Emulator) SetAccountEnabled(tenantID, id string, enabled bool) error {
 	u := ts.lookup(id)
 	if u == nil {
 		return ErrUserNotFound
+	}
+	if u.AccountEnabled != enabled {
+		e.recordChange(ts, u.ID, u)
 	}
 	u.AccountEnabled = enabled
 	return nil

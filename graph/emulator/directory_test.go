@@ -26,7 +26,7 @@ func TestDirectoryJSONKeys(t *testing.T) {
 	if len(tenants) != 2 {
 		t.Fatalf("%d tenants", len(tenants))
 	}
-	wantTenant := []string{"clients", "domain", "gateway_app_id", "gateway_client_secret", "id", "password", "scope", "users"}
+	wantTenant := []string{"access_token_version", "clients", "domain", "gateway_app_id", "gateway_client_secret", "id", "password", "scope", "users"}
 	for _, x := range tenants {
 		ten := x.(map[string]any)
 		if got := keys(ten); !slices.Equal(got, wantTenant) {

@@ -13,9 +13,6 @@ import (
 	"time"
 )
 
-// tokenTTL is the lifetime of issued access tokens (expires_in is reported as 3599).
-const tokenTTL = time.Hour
-
 // Entra error codes (AADSTS numbers) the emulator answers with.
 const (
 	aadMissingParam      = 900144
@@ -33,6 +30,7 @@ const (
 	aadUserNotFound      = 50034
 	aadBadRefreshToken   = 9002313
 	aadRevoked           = 50173
+	aadGrantNotOnCommon  = 9001023
 	clientAssertionJWTv1 = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
@@ -40,70 +38,6 @@ const (
 func isCommon(seg string) bool {
 	seg = strings.ToLower(seg)
 	return seg == "common" || seg == "organizations"
-}
-
-// handleDiscovery serves the OpenID Connect discovery document of a tenant.
-func (e *Emulator) handleDiscovery(w http.ResponseWriter, r *http.Request) {
-	seg := r.PathValue("tenant")
-	tid := "{tenantid}"
-	if !isCommon(seg) {
-		e.mu.RLock()
-		ts := e.tenant(seg)
-		e.mu.RUnlock()
-		if ts == nil {
-			entraError(w, r, http.StatusBadRequest, "invalid_tenant", aadTenantNotFound, "Tenant '"+seg+
-				"' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.")
-			return
-		}
-		seg, tid = ts.ID, ts.ID
-	}
-	base := e.url + "/" + seg
-	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{
-		"token_endpoint":                        base + "/oauth2/v2.0/token",
-		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-		"jwks_uri":                              base + "/discovery/v2.0/keys",
-		"response_modes_supported":              []string{"query", "fragment", "form_post"},
-		"subject_types_supported":               []string{"pairwise"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
-		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                e.url + "/" + tid + "/v2.0",
-		"request_uri_parameter_supported":       false,
-		"userinfo_endpoint":                     e.url + "/oidc/userinfo",
-		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
-		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
-		"http_logout_supported":                 true,
-		"frontchannel_logout_supported":         true,
-		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
-		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
-			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
-			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"},
-		"kerberos_endpoint":        base + "/kerberos",
-		"tenant_region_scope":      "EU",
-		"cloud_instance_name":      "microsoftonline.com",
-		"cloud_graph_host_name":    "graph.windows.net",
-		"msgraph_host":             "graph.microsoft.com",
-		"rbac_url":                 "https://pas.windows.net",
-		"tenant_region_sub_scope":  nil,
-		"cloud_instance_host_name": strings.TrimPrefix(e.url, "https://"),
-	})
-}
-
-// handleKeys serves a tenant's JWKS.
-func (e *Emulator) handleKeys(w http.ResponseWriter, r *http.Request) {
-	e.mu.RLock()
-	ts := e.tenant(r.PathValue("tenant"))
-	var body map[string]any
-	if ts != nil {
-		body = e.jwks(ts)
-	}
-	e.mu.RUnlock()
-	if ts == nil {
-		entraError(w, r, http.StatusBadRequest, "invalid_tenant", aadTenantNotFound, "Tenant '"+
-			r.PathValue("tenant")+"' not found.")
-		return
-	}
-	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", body)
 }
 
 // handleUserRealm answers MSAL's home-realm discovery for the password grant: every
@@ -185,8 +119,10 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 		e.appNotFound(w, r, ts, clientID)
 		return
 	}
+	appidacr := "1" // client secret
 	switch assertion := f.Get("client_assertion"); {
 	case assertion != "":
+		appidacr = "2" // client certificate
 		if f.Get("client_assertion_type") != clientAssertionJWTv1 || !e.verifyAssertion(ts, clientID, assertion) {
 			entraError(w, r, http.StatusUnauthorized, "invalid_client", aadBadAssertion,
 				"The certificate with identifier used to sign the client assertion is not registered on application, or the client assertion failed signature validation.")
@@ -204,7 +140,7 @@ func (e *Emulator) clientCredentials(w http.ResponseWriter, r *http.Request, cli
 	if !checkGraphScope(w, r, ts, f.Get("scope")) {
 		return
 	}
-	tok, err := signJWT(ts.keys[len(ts.keys)-1], e.appClaims(ts, e.now(), tokenTTL))
+	tok, err := signJWT(ts.keys[len(ts.keys)-1], e.appClaims(ts, e.now(), graphTokenTTL, appidacr))
 	if err != nil {
 		entraError(w, r, http.StatusInternalServerError, "server_error", 50000, "There was an error issuing a token.")
 		return

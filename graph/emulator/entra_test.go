@@ -130,8 +130,10 @@ func TestClientCredentials(t *testing.T) {
 			if hdr["alg"] != "RS256" || hdr["kid"] == nil {
 				t.Errorf("header = %v", hdr)
 			}
+			// Graph's registration receives v1.0 tokens: sts.windows.net issuer, appid, no azp.
 			if c["aud"] != "https://graph.microsoft.com" || c["idtyp"] != "app" || c["tid"] != ti.ID ||
-				c["appid"] != ti.GatewayAppID || c["azp"] != ti.GatewayAppID || c["iss"] != e.URL()+"/"+ti.ID+"/v2.0" {
+				c["appid"] != ti.GatewayAppID || c["appidacr"] != "1" || c["azp"] != nil || c["ver"] != "1.0" ||
+				c["iss"] != "https://sts.windows.net/"+ti.ID+"/" {
 				t.Errorf("claims = %v", c)
 			}
 			roles, _ := c["roles"].([]any)
@@ -175,6 +177,8 @@ func TestPasswordGrant(t *testing.T) {
 		{"ok by tenant id", ti.ID, form(func(url.Values) {}), 200, "", 0},
 		{"ok by domain, scope only", ti.Domain, form(func(f url.Values) { f.Set("scope", ti.Scope) }), 200, "", 0},
 		{"ok via organizations", "organizations", form(func(url.Values) {}), 200, "", 0},
+		{"refused on common", "common", form(func(url.Values) {}), 400, "invalid_request", 9001023},
+		{"refused on consumers", "consumers", form(func(url.Values) {}), 400, "invalid_request", 9001023},
 		{"unknown client", ti.ID, form(func(f url.Values) { f.Set("client_id", "11111111-2222-4333-8444-555555555555") }), 400, "unauthorized_client", 700016},
 		{"wrong password", ti.ID, form(func(f url.Values) { f.Set("password", "wrong") }), 400, "invalid_grant", 50126},
 		{"disabled user", ti.ID, form(func(f url.Values) { f.Set("username", disabled.UserPrincipalName) }), 400, "invalid_grant", 50057},
@@ -195,13 +199,16 @@ func TestPasswordGrant(t *testing.T) {
 				}
 				return
 			}
-			if m["scope"] == nil || !strings.HasPrefix(m["scope"].(string), ti.Scope) || m["expires_in"] != 3599.0 {
+			if m["scope"] == nil || !strings.HasPrefix(m["scope"].(string), ti.Scope) {
 				t.Errorf("response = %v", m)
 			}
 			tok := m["access_token"].(string)
 			_, c := jwtParts(t, tok)
-			want := map[string]any{"aud": ti.GatewayAppID, "iss": e.URL() + "/" + ti.ID + "/v2.0", "tid": ti.ID,
-				"oid": admin.ID, "azp": client, "scp": "access_as_user", "ver": "2.0"}
+			checkLifetime(t, m, c)
+			// Contoso's gateway registration leaves accessTokenAcceptedVersion unset: v1.0.
+			want := map[string]any{"aud": "api://" + ti.GatewayAppID, "iss": "https://sts.windows.net/" + ti.ID + "/", "tid": ti.ID,
+				"oid": admin.ID, "appid": client, "appidacr": "0", "scp": "access_as_user", "ver": "1.0",
+				"upn": admin.UserPrincipalName, "unique_name": admin.UserPrincipalName}
 			for k, v := range want {
 				if c[k] != v {
 					t.Errorf("claim %s = %v, want %v", k, c[k], v)
@@ -211,13 +218,15 @@ func TestPasswordGrant(t *testing.T) {
 			if len(roles) != 1 || roles[0] != "Gateway.Admin" {
 				t.Errorf("roles = %v", roles)
 			}
-			for _, k := range []string{"sub", "iat", "nbf", "exp", "uti", "azpacr"} {
+			for _, k := range []string{"sub", "iat", "nbf", "exp", "uti", "name", "given_name", "family_name"} {
 				if c[k] == nil {
 					t.Errorf("claim %s missing", k)
 				}
 			}
-			if c["name"] != nil || c["preferred_username"] != nil {
-				t.Errorf("personal claims in access token: %v", c)
+			for _, k := range []string{"azp", "azpacr", "preferred_username"} {
+				if c[k] != nil {
+					t.Errorf("v2.0-only claim %s in a v1.0 token", k)
+				}
 			}
 			if err := verifyWithJWKS(t, e, ti.ID, tok); err != nil {
 				t.Errorf("signature: %v", err)
@@ -344,7 +353,7 @@ func TestClientAssertion(t *testing.T) {
 			if resp.StatusCode != 200 {
 				t.Fatalf("assertion: %d %v", resp.StatusCode, m)
 			}
-			if _, c := jwtParts(t, m["access_token"].(string)); c["tid"] != ti.ID || c["aud"] != "https://graph.microsoft.com" {
+			if _, c := jwtParts(t, m["access_token"].(string)); c["tid"] != ti.ID || c["aud"] != "https://graph.microsoft.com" || c["appidacr"] != "2" {
 				t.Fatalf("claims %v", c)
 			}
 		})

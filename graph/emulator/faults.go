@@ -10,20 +10,30 @@ import (
 )
 
 // Fault is injected misbehaviour for one route: added latency, and with probability
-// ErrorRate an error response with Status (0 => 503).
+// ErrorRate an error response with Status (0 => 503). A 429 or 503 fault carries
+// Retry-After: 1 unless OmitRetryAfter is set (Graph documents that the header may be
+// missing: see Throttle).
 type Fault struct {
-	Latency   time.Duration
-	ErrorRate float64
-	Status    int
+	Latency        time.Duration
+	ErrorRate      float64
+	Status         int
+	OmitRetryAfter bool
 }
 
 // Throttle is Graph-style throttling: at most Budget requests per app and tenant per
 // Window (0 => 10s); beyond it requests get 429 with Retry-After = RetryAfter (0 => the
 // rest of the window; fractional seconds allowed). The zero value is off.
+//
+// Graph does not always send Retry-After: "If no Retry-After header is provided by the
+// response, we recommend implementing an exponential backoff retry policy"
+// (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
+// OmitRetryAfter makes that deterministic: 0 sends the header on every 429, 1 never
+// sends it, n > 1 leaves it out of every n-th 429 the emulator answers (1st, n+1st, …).
 type Throttle struct {
-	Budget     int
-	Window     time.Duration
-	RetryAfter time.Duration
+	Budget         int
+	Window         time.Duration
+	RetryAfter     time.Duration
+	OmitRetryAfter int
 }
 
 // Request is one entry of the request log. Select is the $select list as sent; Filter
@@ -50,12 +60,14 @@ type window struct {
 
 // faultState holds faults, throttling and the outage switch.
 type faultState struct {
-	mu       sync.Mutex
-	faults   map[string]Fault
-	throttle Throttle
-	windows  map[string]*window
-	down     bool
-	rng      *rand.Rand
+	mu        sync.Mutex
+	faults    map[string]Fault
+	throttle  Throttle
+	windows   map[string]*window
+	throttled int // 429s answered under the current Throttle, for OmitRetryAfter
+	down      bool
+	revoke    RevokeAnswer
+	rng       *rand.Rand
 }
 
 func (f *faultState) init() {
@@ -85,7 +97,8 @@ func (f *faultState) pick(route string, graphRoute bool) (Fault, bool) {
 	return ft, ft.ErrorRate > 0 && f.rng.Float64() < ft.ErrorRate
 }
 
-// take consumes one unit of key's budget; when exhausted it returns the Retry-After.
+// take consumes one unit of key's budget; when exhausted it returns the Retry-After,
+// zero when this 429 goes without the header (Throttle.OmitRetryAfter).
 func (f *faultState) take(key string, now time.Time) (time.Duration, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -93,6 +106,21 @@ func (f *faultState) take(key string, now time.Time) (time.Duration, bool) {
 	if t.Budget <= 0 {
 		return 0, true
 	}
+	retry, ok := f.spend(key, now)
+	if ok {
+		return 0, true
+	}
+	f.throttled++
+	if n := t.OmitRetryAfter; n == 1 || (n > 1 && f.throttled%n == 1) {
+		return 0, false
+	}
+	return retry, false
+}
+
+// spend consumes one unit of key's budget under f.mu; when exhausted it returns the
+// Retry-After the throttle asks for.
+func (f *faultState) spend(key string, now time.Time) (time.Duration, bool) {
+	t := f.throttle
 	win := t.Window
 	if win <= 0 {
 		win = 10 * time.Second
@@ -130,6 +158,7 @@ func (e *Emulator) SetThrottle(t Throttle) {
 	defer e.faults.mu.Unlock()
 	e.faults.throttle = t
 	e.faults.windows = map[string]*window{}
+	e.faults.throttled = 0
 }
 
 // SetOutage switches a full outage: every request (except the control API) fails at the
@@ -140,14 +169,17 @@ func (e *Emulator) SetOutage(on bool) {
 	e.faults.down = on
 }
 
-// ResetFaults removes faults, throttling and the outage.
+// ResetFaults removes faults, throttling and the outage, and restores the default
+// revokeSignInSessions answer (RevokeByTenant).
 func (e *Emulator) ResetFaults() {
 	e.faults.mu.Lock()
 	defer e.faults.mu.Unlock()
 	e.faults.faults = map[string]Fault{}
 	e.faults.throttle = Throttle{}
 	e.faults.windows = map[string]*window{}
+	e.faults.throttled = 0
 	e.faults.down = false
+	e.faults.revoke = RevokeByTenant
 }
 
 // applyFaults sleeps the route's latency and writes its error if the request fails;
@@ -170,7 +202,7 @@ func (e *Emulator) applyFaults(w http.ResponseWriter, r *http.Request, route str
 	if status == 0 {
 		status = http.StatusServiceUnavailable
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) && !ft.OmitRetryAfter {
 		w.Header().Set("Retry-After", "1")
 	}
 	code, msg := statusCode(status)
@@ -184,7 +216,9 @@ func (e *Emulator) applyThrottle(w http.ResponseWriter, r *http.Request, tenantI
 	if ok {
 		return true
 	}
-	w.Header().Set("Retry-After", strconv.FormatFloat(retry.Seconds(), 'f', -1, 64))
+	if retry > 0 {
+		w.Header().Set("Retry-After", strconv.FormatFloat(retry.Seconds(), 'f', -1, 64))
+	}
 	graphError(w, r, http.StatusTooManyRequests, "TooManyRequests", "Too many requests, please try again later.")
 	return false
 }

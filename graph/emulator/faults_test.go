@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,3 +152,61 @@ func TestRequestLog(t *testing.T) {
 		t.Fatal("ResetRequests kept entries")
 	}
 }
+
+// TestThrottleWithoutRetryAfter: Graph may answer 429 without Retry-After ("If no
+// Retry-After header is provided by the response, we recommend implementing an
+// exponential backoff retry policy", https://learn.microsoft.com/en-us/graph/throttling);
+// Throttle.OmitRetryAfter and Fault.OmitRetryAfter make the emulator do so predictably.
+func TestThrottleWithoutRetryAfter(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	path := "/v1.0/users/" + ti.Users[0].ID
+	tests := []struct {
+		name string
+		omit int
+		want []bool // Retry-After present on the 1st, 2nd, … 429
+	}{
+		{"always sent", 0, []bool{true, true, true}},
+		{"never sent", 1, []bool{false, false, false}},
+		{"every second 429 without", 2, []bool{false, true, false, true}},
+		{"every third 429 without", 3, []bool{false, true, true, false}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Minute, RetryAfter: 2 * time.Second, OmitRetryAfter: tc.omit})
+			defer e.ResetFaults()
+			graphGet(t, e, tok, path, nil)
+			for i, want := range tc.want {
+				resp, b := do(t, e, http.MethodGet, path, tok, nil, nil)
+				ra, has := resp.Header["Retry-After"]
+				if resp.StatusCode != 429 || errCode(decodeObj(t, b)) != "TooManyRequests" || has != want || (has && ra[0] != "2") {
+					t.Fatalf("429 #%d: %d Retry-After %q, want present=%v", i+1, resp.StatusCode, ra, want)
+				}
+			}
+		})
+	}
+	t.Run("control API", func(t *testing.T) {
+		defer e.ResetFaults()
+		body := `{"budget":1,"window_ms":60000,"retry_after_seconds":2,"omit_retry_after":1}`
+		if resp, b := do(t, e, http.MethodPut, "/_emulator/throttle", "", strings.NewReader(body), nil); resp.StatusCode != 204 {
+			t.Fatalf("PUT /_emulator/throttle: %d %s", resp.StatusCode, b)
+		}
+		graphGet(t, e, tok, path, nil)
+		if resp, _ := do(t, e, http.MethodGet, path, tok, nil, nil); resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "" {
+			t.Fatalf("got %d Retry-After %q, want 429 without it", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+	t.Run("fault", func(t *testing.T) {
+		defer e.ResetFaults()
+		for _, omit := range []bool{false, true} {
+			e.SetFault(userRouteT, emulator.Fault{ErrorRate: 1, Status: 429, OmitRetryAfter: omit})
+			resp, _ := do(t, e, http.MethodGet, path, tok, nil, nil)
+			if resp.StatusCode != 429 || (resp.Header.Get("Retry-After") == "") != omit {
+				t.Fatalf("fault omit=%v: %d Retry-After %q", omit, resp.StatusCode, resp.Header.Get("Retry-After"))
+			}
+		}
+	})
+}
+
+const userRouteT = "GET /v1.0/users/{id}"

@@ -1,35 +1,60 @@
 package emulator
 
 import (
+	"fmt"
 	"strings"
 )
 
-// pred is a compiled $filter.
+// pred is a compiled $filter or $search.
 type pred func(u *User) bool
 
-// filterParser is a recursive-descent parser for the $filter subset Graph supports on
-// users without advanced queries (plus ne/endswith/not with advanced queries).
+// maxOrClauses is how many children an OR (or the values of an in) may have without
+// advanced query parameters. Graph documents "When using the "in" operator, the request
+// is limited to 15 expressions in the filter clause by default OR a URL length of 2,048
+// characters when using advanced query capabilities"
+// (https://developer.microsoft.com/graph/known-issues/?search=13635) and answers
+// Request_UnsupportedQuery "Too many child clauses specified in search filter expression
+// containing 'OR' operators: 18. Max allowed: 15.".
+const maxOrClauses = 15
+
+// fexpr is a compiled sub-expression; width counts its OR children (the values of an in
+// count one each), 1 for anything that is not an OR.
+type fexpr struct {
+	f     pred
+	width int
+}
+
+// filterParser is a recursive-descent parser for the $filter Graph supports on users:
+//
+//	or         = and { "or" and }
+//	and        = unary { "and" unary }
+//	unary      = "not" unary | "(" or ")" | fn "(" prop "," string ")" | comparison
+//	comparison = prop ("eq"|"ne"|"ge"|"le") literal | prop "in" "(" literal {"," literal} ")"
+//
+// Which operator works on which property, and when only in advanced queries, is in
+// filter_props.go. Keywords are accepted in any case, as Graph does.
 type filterParser struct {
 	toks     []string
 	pos      int
 	advanced bool
 }
 
-// parseFilter compiles a $filter expression.
+// parseFilter compiles a $filter expression; advanced reports whether the request has
+// the advanced query parameters (ConsistencyLevel: eventual and $count=true).
 func parseFilter(s string, advanced bool) (pred, *queryError) {
 	toks, err := lexFilter(s)
 	if err != nil {
 		return nil, err
 	}
 	p := &filterParser{toks: toks, advanced: advanced}
-	f, err := p.or()
+	e, err := p.or()
 	if err != nil {
 		return nil, err
 	}
 	if p.pos != len(p.toks) {
 		return nil, badRequest("Invalid filter clause: unexpected '" + p.toks[p.pos] + "'.")
 	}
-	return f, nil
+	return e.f, nil
 }
 
 // lexFilter splits a filter into identifiers, 'string' literals and punctuation.
@@ -55,7 +80,7 @@ func lexFilter(s string) ([]string, *queryError) {
 				}
 			}
 			if j >= len(s) {
-				return nil, badRequest("Invalid filter clause: unterminated string literal.")
+				return nil, badRequest(fmt.Sprintf("There is an unterminated string literal at position %d in '%s'.", i, s))
 			}
 			toks = append(toks, s[i:j+1])
 			i = j + 1
@@ -91,73 +116,122 @@ func (p *filterParser) expect(t string) *queryError {
 	return nil
 }
 
-func (p *filterParser) or() (pred, *queryError) {
-	left, err := p.and()
-	for err == nil && strings.EqualFold(p.peek(), "or") {
-		p.next()
-		var right pred
-		if right, err = p.and(); err == nil {
-			l := left
-			left = func(u *User) bool { return l(u) || right(u) }
-		}
+// checkOr refuses an OR wider than Graph allows without advanced query parameters.
+func (p *filterParser) checkOr(width int) *queryError {
+	if !p.advanced && width > maxOrClauses {
+		return unsupported(fmt.Sprintf("Too many child clauses specified in search filter expression containing 'OR' operators: %d. Max allowed: %d.", width, maxOrClauses))
 	}
-	return left, err
+	return nil
 }
 
-func (p *filterParser) and() (pred, *queryError) {
+func (p *filterParser) or() (fexpr, *queryError) {
+	left, err := p.and()
+	if err != nil || !strings.EqualFold(p.peek(), "or") {
+		return left, err
+	}
+	fs, width := []pred{left.f}, left.width
+	for strings.EqualFold(p.peek(), "or") {
+		p.next()
+		right, err := p.and()
+		if err != nil {
+			return fexpr{}, err
+		}
+		fs, width = append(fs, right.f), width+right.width
+	}
+	if err := p.checkOr(width); err != nil {
+		return fexpr{}, err
+	}
+	return fexpr{func(u *User) bool {
+		for _, f := range fs {
+			if f(u) {
+				return true
+			}
+		}
+		return false
+	}, width}, nil
+}
+
+func (p *filterParser) and() (fexpr, *queryError) {
 	left, err := p.unary()
 	for err == nil && strings.EqualFold(p.peek(), "and") {
 		p.next()
-		var right pred
+		var right fexpr
 		if right, err = p.unary(); err == nil {
-			l := left
-			left = func(u *User) bool { return l(u) && right(u) }
+			l, r := left.f, right.f
+			left = fexpr{func(u *User) bool { return l(u) && r(u) }, 1}
 		}
 	}
 	return left, err
 }
 
-func (p *filterParser) unary() (pred, *queryError) {
+func (p *filterParser) unary() (fexpr, *queryError) {
 	switch t := p.peek(); {
 	case t == "(":
 		p.next()
-		f, err := p.or()
+		e, err := p.or()
 		if err != nil {
-			return nil, err
+			return fexpr{}, err
 		}
-		return f, p.expect(")")
+		return e, p.expect(")")
 	case strings.EqualFold(t, "not"):
 		if !p.advanced {
-			return nil, unsupported("Unsupported query: 'not' requires advanced query capabilities (ConsistencyLevel: eventual and $count=true).")
+			return fexpr{}, needsAdvanced("not")
 		}
 		p.next()
-		f, err := p.unary()
+		e, err := p.unary()
 		if err != nil {
-			return nil, err
+			return fexpr{}, err
 		}
-		return func(u *User) bool { return !f(u) }, nil
-	case strings.EqualFold(t, "startswith") || strings.EqualFold(t, "endswith"):
-		return p.function()
+		return fexpr{func(u *User) bool { return !e.f(u) }, 1}, nil
+	case p.pos+1 < len(p.toks) && p.toks[p.pos+1] == "(" && !strings.Contains(t, "/"):
+		f, err := p.function()
+		return fexpr{f, 1}, err
 	}
 	return p.comparison()
 }
 
-// property resolves a property name for filtering.
+// property resolves a property name for filtering. A lambda on a collection
+// (businessPhones/any(...)) is refused: the emulator implements none.
 func (p *filterParser) property() (prop, *queryError) {
 	name := p.next()
-	pr, ok := userProps[strings.ToLower(name)]
-	if !ok {
-		return prop{}, unknownProp(name)
-	}
-	if !pr.filter && pr.name != "accountEnabled" {
-		return prop{}, unsupported("Unsupported or invalid query filter clause specified for property '" + pr.name + "' of resource 'User'.")
+	base, _, lambda := strings.Cut(name, "/")
+	pr, ok := userProps[strings.ToLower(base)]
+	switch {
+	case !ok:
+		return prop{}, unknownProp(base)
+	case lambda || (pr.str == nil && pr.when == nil && pr.name != "accountEnabled"):
+		return prop{}, unsupportedFilter(pr.name)
 	}
 	return pr, nil
 }
 
-// function parses startswith(prop,'x') and endswith(prop,'x').
+// allow checks that op may be used on pr in this query.
+func (p *filterParser) allow(pr prop, op string) *queryError {
+	switch opLevel(pr.name, op) {
+	case unsupportedOp:
+		return unsupportedFilter(pr.name)
+	case advancedOnly:
+		if !p.advanced {
+			if op == "null" {
+				op = "eq"
+			}
+			return needsAdvanced(op)
+		}
+	}
+	return nil
+}
+
+// function parses startsWith(prop,'x') and endsWith(prop,'x').
 func (p *filterParser) function() (pred, *queryError) {
-	fn := strings.ToLower(p.next())
+	var fn string
+	switch name := p.next(); {
+	case strings.EqualFold(name, "startswith"):
+		fn = "startsWith"
+	case strings.EqualFold(name, "endswith"):
+		fn = "endsWith"
+	default:
+		return nil, badRequest("An unknown function with name '" + name + "' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed.")
+	}
 	if err := p.expect("("); err != nil {
 		return nil, err
 	}
@@ -165,92 +239,98 @@ func (p *filterParser) function() (pred, *queryError) {
 	if err != nil {
 		return nil, err
 	}
-	if pr.str == nil || pr.name == "id" || (fn == "endswith" && !p.advanced) {
-		return nil, unsupported("Unsupported or invalid query filter clause specified for property '" + pr.name + "' of resource 'User'.")
-	}
 	if err := p.expect(","); err != nil {
 		return nil, err
 	}
-	lit, err := p.stringLiteral()
+	lit, err := p.literal()
 	if err != nil {
 		return nil, err
 	}
 	if err := p.expect(")"); err != nil {
 		return nil, err
 	}
-	lit = strings.ToLower(lit)
-	if fn == "endswith" {
-		return func(u *User) bool { return strings.HasSuffix(strings.ToLower(pr.str(u)), lit) }, nil
+	if pr.str == nil || lit.kind != litString {
+		return nil, unsupportedFilter(pr.name)
 	}
-	return func(u *User) bool { return strings.HasPrefix(strings.ToLower(pr.str(u)), lit) }, nil
-}
-
-// stringLiteral consumes a 'quoted' literal.
-func (p *filterParser) stringLiteral() (string, *queryError) {
-	t := p.next()
-	if len(t) < 2 || t[0] != '\'' {
-		return "", badRequest("Invalid filter clause: expected a string literal, found '" + t + "'.")
-	}
-	return strings.ReplaceAll(t[1:len(t)-1], "''", "'"), nil
-}
-
-// comparison parses "prop eq|ne literal" and "prop in ('a','b')".
-func (p *filterParser) comparison() (pred, *queryError) {
-	pr, err := p.property()
-	if err != nil {
+	if err := p.allow(pr, fn); err != nil {
 		return nil, err
 	}
+	want := strings.ToLower(lit.s)
+	if fn == "endsWith" {
+		return func(u *User) bool { return strings.HasSuffix(strings.ToLower(pr.str(u)), want) }, nil
+	}
+	return func(u *User) bool { return strings.HasPrefix(strings.ToLower(pr.str(u)), want) }, nil
+}
+
+// comparison parses "prop eq|ne|ge|le literal" and "prop in (literals)".
+func (p *filterParser) comparison() (fexpr, *queryError) {
+	pr, err := p.property()
+	if err != nil {
+		return fexpr{}, err
+	}
 	op := strings.ToLower(p.next())
-	switch {
-	case op == "in" && pr.str != nil:
+	if op == "in" {
 		return p.in(pr)
-	case op == "ne" && !p.advanced:
-		return nil, unsupported("Unsupported query: 'ne' requires advanced query capabilities (ConsistencyLevel: eventual and $count=true).")
-	case op != "eq" && op != "ne":
-		return nil, unsupported("Unsupported or invalid query filter clause specified for property '" + pr.name + "' of resource 'User'.")
 	}
-	var f pred
-	if pr.name == "accountEnabled" {
-		v := strings.ToLower(p.next())
-		if v != "true" && v != "false" {
-			return nil, badRequest("Invalid filter clause: accountEnabled compares with true or false.")
+	lit, err := p.literal()
+	if err != nil {
+		return fexpr{}, err
+	}
+	if op != "eq" && op != "ne" && op != "ge" && op != "le" {
+		if op == "gt" || op == "lt" {
+			return fexpr{}, unsupportedFilter(pr.name)
 		}
-		want := v == "true"
-		f = func(u *User) bool { return u.AccountEnabled == want }
-	} else {
-		lit, err := p.stringLiteral()
-		if err != nil {
-			return nil, err
+		return fexpr{}, badRequest("Invalid filter clause: unknown operator '" + op + "'.")
+	}
+	if err := p.allow(pr, op); err != nil {
+		return fexpr{}, err
+	}
+	if lit.kind == litNull {
+		if op == "ge" || op == "le" {
+			return fexpr{}, unsupportedFilter(pr.name)
 		}
-		f = func(u *User) bool { return strings.EqualFold(pr.str(u), lit) }
+		if err := p.allow(pr, "null"); err != nil {
+			return fexpr{}, err
+		}
 	}
-	if op == "ne" {
-		g := f
-		f = func(u *User) bool { return !g(u) }
-	}
-	return f, nil
+	f, qerr := compare(pr, op, lit)
+	return fexpr{f, 1}, qerr
 }
 
 // in parses the literal list of "prop in (...)".
-func (p *filterParser) in(pr prop) (pred, *queryError) {
-	if err := p.expect("("); err != nil {
-		return nil, err
+func (p *filterParser) in(pr prop) (fexpr, *queryError) {
+	if err := p.allow(pr, "in"); err != nil {
+		return fexpr{}, err
 	}
-	set := map[string]bool{}
+	if err := p.expect("("); err != nil {
+		return fexpr{}, err
+	}
+	var fs []pred
 	for {
-		lit, err := p.stringLiteral()
+		lit, err := p.literal()
 		if err != nil {
-			return nil, err
+			return fexpr{}, err
 		}
-		set[strings.ToLower(lit)] = true
+		f, err := compare(pr, "eq", lit)
+		if err != nil {
+			return fexpr{}, err
+		}
+		fs = append(fs, f)
 		if t := p.next(); t == ")" {
 			break
 		} else if t != "," {
-			return nil, badRequest("Invalid filter clause: expected ',' or ')' in 'in' list.")
+			return fexpr{}, badRequest("Invalid filter clause: expected ',' or ')' in 'in' list.")
 		}
 	}
-	if len(set) > 15 {
-		return nil, badRequest("Too many values in 'in' clause: Graph allows at most 15.")
+	if err := p.checkOr(len(fs)); err != nil {
+		return fexpr{}, err
 	}
-	return func(u *User) bool { return set[strings.ToLower(pr.str(u))] }, nil
+	return fexpr{func(u *User) bool {
+		for _, f := range fs {
+			if f(u) {
+				return true
+			}
+		}
+		return false
+	}, len(fs)}, nil
 }

@@ -51,7 +51,8 @@ func guid(parts ...string) string {
 // managers and reports, photos for about two thirds, 3 deactivated accounts, 2 admins,
 // 3 analysts) and fabrikam (15 users). Each tenant has its own gateway app registration;
 // the client apps chat-web, mobile and intranet-directory share their ids across tenants,
-// as multi-tenant apps do.
+// as multi-tenant apps do. Contoso's gateway registration leaves accessTokenAcceptedVersion
+// unset (v1.0 tokens, Entra's default); fabrikam's sets it to 2 (v2.0 tokens).
 func DefaultDirectory() *Directory {
 	return generate(7, []tenantSpec{
 		{"contoso", "contoso.example", "Contoso", "Seattle", "United States", "US", "en-US", 60},
@@ -89,6 +90,9 @@ func generate(seed int64, specs []tenantSpec, shortUPN bool) *Directory {
 			GatewayClientSecret:       "gw~" + guid("gateway-secret", s.name)[:23],
 			GatewayServicePrincipalID: guid("gateway-sp", s.name),
 			Password:                  "Demo-Passw0rd!",
+		}
+		if s.name == "fabrikam" {
+			t.AccessTokenAcceptedVersion = 2
 		}
 		for _, name := range []string{"chat-web", "mobile", "intranet-directory"} {
 			t.Clients = append(t.Clients, ClientApp{ID: guid("client-app", name), Name: name})

@@ -90,7 +90,7 @@ func (e *Emulator) authenticate(w http.ResponseWriter, r *http.Request) (*tenant
 		return fail("Access token validation failure. Invalid signature.")
 	case !isGraphAudience(tok.str(tok.claims, "aud")):
 		return fail("Access token validation failure. Invalid audience.")
-	case tok.str(tok.claims, "iss") != e.issuer(ts.ID):
+	case !e.validIssuer(ts, tok):
 		return fail("Access token validation failure. Invalid issuer.")
 	case !now.Before(tok.unix("exp").Add(5 * time.Minute)):
 		return fail("Lifetime validation failed, the token is expired.")
@@ -98,4 +98,13 @@ func (e *Emulator) authenticate(w http.ResponseWriter, r *http.Request) (*tenant
 		return fail("Lifetime validation failed, the token is not yet valid.")
 	}
 	return ts, tok, true
+}
+
+// validIssuer reports whether the token's iss is its tenant's issuer for the token's
+// version: Graph's registration receives v1.0 tokens, issued by sts.windows.net ("Access
+// token claims reference", iss and ver:
+// https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
+func (e *Emulator) validIssuer(ts *tenantState, tok *jwtParts) bool {
+	want, ok := e.issuerFor(ts.ID, tok.str(tok.claims, "ver"))
+	return ok && tok.str(tok.claims, "iss") == want
 }

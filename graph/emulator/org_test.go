@@ -1,7 +1,9 @@
 package emulator_test
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +135,80 @@ func TestRevokeSignInSessions(t *testing.T) {
 	if resp, _ := do(t, e, http.MethodPost, "/v1.0/users/nobody@contoso.example/revokeSignInSessions", tok, nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("unknown user: %d", resp.StatusCode)
 	}
+}
+
+// TestDirectReportsPaging checks that directReports honours $top and pages with
+// @odata.nextLink and $skiptoken like /users (https://learn.microsoft.com/graph/paging),
+// with Graph's default page size of 100 for directory collections.
+func TestDirectReportsPaging(t *testing.T) {
+	e := fresh(t)
+	tok := appToken(t, e, "contoso.example")
+	mgr := addUsers(t, e, emulator.User{UserPrincipalName: "mgr@contoso.example"})[0]
+	var reports []emulator.User
+	for i := range 105 {
+		reports = append(reports, emulator.User{UserPrincipalName: fmt.Sprintf("rep%03d@contoso.example", i), ManagerID: mgr})
+	}
+	want := addUsers(t, e, reports...)
+	path := "/v1.0/users/" + mgr + "/directReports"
+	walk := func(t *testing.T, query string, hdr map[string]string) (pages []int, ids []string, first listResult) {
+		t.Helper()
+		r := list(t, e, tok, path, query, hdr)
+		first = r
+		for {
+			if r.status != 200 {
+				t.Fatalf("page %d: %d %v", len(pages), r.status, r.body)
+			}
+			for _, x := range r.body["value"].([]any) {
+				if x.(map[string]any)["@odata.type"] != "#microsoft.graph.user" {
+					t.Fatalf("item without @odata.type: %v", x)
+				}
+			}
+			pages, ids = append(pages, len(r.ids)), append(ids, r.ids...)
+			next := nextPath(t, e, r)
+			if next == "" {
+				return pages, ids, first
+			}
+			if !strings.HasPrefix(next, path+"?") {
+				t.Fatalf("nextLink path %s", next)
+			}
+			if len(pages) > 1 {
+				if _, ok := r.body["@odata.count"]; ok {
+					t.Fatal("@odata.count on a later page")
+				}
+			}
+			r = listURL(t, e, tok, next, hdr)
+		}
+	}
+	tests := []struct {
+		name, query string
+		hdr         map[string]string
+		pages       []int
+	}{
+		{"default page size", "$select=id", nil, []int{100, 5}},
+		{"top", "$select=id,displayName&$top=40", nil, []int{40, 40, 25}},
+		{"top and count", "$select=id&$top=50&$count=true", advancedHdr, []int{50, 50, 5}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			pages, ids, first := walk(t, tc.query, tc.hdr)
+			if !slices.Equal(pages, tc.pages) || !slices.Equal(ids, want) {
+				t.Fatalf("pages %v, %d ids", pages, len(ids))
+			}
+			if _, ok := first.body["@odata.count"]; ok != (tc.hdr != nil) || (ok && first.body["@odata.count"] != float64(len(want))) {
+				t.Fatalf("@odata.count %v", first.body["@odata.count"])
+			}
+		})
+	}
+	t.Run("top out of range", func(t *testing.T) {
+		if r := list(t, e, tok, path, "$top=0", nil); r.status != 400 || r.code() != "Request_UnsupportedQuery" {
+			t.Fatalf("got %d %v", r.status, r.body)
+		}
+	})
+	t.Run("skip token of another manager", func(t *testing.T) {
+		next := nextPath(t, e, list(t, e, tok, path, "$top=10", nil))
+		other := strings.Replace(next, mgr, want[0], 1)
+		if r := listURL(t, e, tok, other, nil); r.status != 400 {
+			t.Fatalf("got %d", r.status)
+		}
+	})
 }

@@ -39,6 +39,48 @@ var sizeRE = regexp.MustCompile(`^(?i)(\d+)x(\d+)$`)
 
 const imageNotFound = "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown."
 
+// noPhotoAnswers are the 404 answers Graph gives for the photo of a user who has none.
+// Graph documents only the status ("If no photo exists, the operation returns 404 Not
+// Found", https://learn.microsoft.com/en-us/graph/api/profilephoto-get); the code and
+// message depend on where the user's mailbox lives, as reported publicly:
+//   - ImageNotFound: Azure-Samples/ms-identity-dotnetcore-b2c-account-management#23;
+//   - ErrorEntityNotFound with the same message: microsoftgraph/msgraph-sdk-dotnet-core#851;
+//   - ErrorItemNotFound and GetUserPhoto, "The photo wasn't found.":
+//     microsoftgraph/microsoft-graph-docs#2248;
+//   - ErrorNonExistentMailbox, for users without a mailbox: "Failure to read or update a
+//     photo, in this case, would result in the following error"
+//     (https://learn.microsoft.com/en-us/graph/known-issues#photo-restrictions).
+var noPhotoAnswers = []struct{ code, message string }{
+	{"ImageNotFound", imageNotFound},
+	{"ErrorEntityNotFound", imageNotFound},
+	{"ErrorItemNotFound", "The photo wasn't found."},
+	{"GetUserPhoto", "The photo wasn't found."},
+	{"ErrorNonExistentMailbox", "The SMTP address has no mailbox associated with it."},
+}
+
+// NoPhotoCodes returns the error codes of the 404s Graph answers for a missing photo,
+// in a fresh slice.
+func NoPhotoCodes() []string {
+	out := make([]string, len(noPhotoAnswers))
+	for i, a := range noPhotoAnswers {
+		out[i] = a.code
+	}
+	return out
+}
+
+// NoPhotoCode returns the error code the emulator answers, with 404, for the photo of
+// the user with object id userID when the user has no photo: one of NoPhotoCodes,
+// fixed per user (derived from the id), so tests can pick a user for each code.
+func NoPhotoCode(userID string) string {
+	return noPhotoAnswers[noPhotoIndex(userID)].code
+}
+
+func noPhotoIndex(userID string) int {
+	h := fnv.New32a()
+	h.Write([]byte("nophoto|" + strings.ToLower(userID)))
+	return int(h.Sum32() % uint32(len(noPhotoAnswers)))
+}
+
 // photoKey selects a generated image: a palette entry, a shape variant and a size.
 type photoKey struct{ palette, variant, size int }
 
@@ -166,7 +208,10 @@ func (e *Emulator) photoUser(w http.ResponseWriter, r *http.Request, ts *tenantS
 		notFound(w, r, id)
 	case bad:
 		graphError(w, r, http.StatusBadRequest, "BadRequest", "Invalid photo size '"+r.PathValue("size")+"'.")
-	case !has || !ok:
+	case !has:
+		a := noPhotoAnswers[noPhotoIndex(uid)]
+		graphError(w, r, http.StatusNotFound, a.code, a.message)
+	case !ok:
 		graphError(w, r, http.StatusNotFound, "ImageNotFound", imageNotFound)
 	default:
 		return uid, size, true

@@ -90,14 +90,52 @@ func TestPhotos(t *testing.T) {
 			t.Fatal("photo bytes differ between requests")
 		}
 	})
-	for _, p := range []string{"/photo", "/photo/$value", "/photos/96x96/$value"} {
-		t.Run("no photo "+p, func(t *testing.T) {
-			st, m := graphGet(t, e, tok, "/v1.0/users/"+without+p, nil)
-			msg, _ := m["error"].(map[string]any)["message"].(string)
-			if st != 404 || errCode(m) != "ImageNotFound" ||
-				msg != "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown." {
-				t.Fatalf("got %d %v", st, m)
+	if code := emulator.NoPhotoCode(without); code == "" {
+		t.Fatal("no code for a user without photo")
+	}
+}
+
+// TestNoPhotoAnswers: Graph answers the photo of a user without one with 404 and one of
+// several codes (ImageNotFound, ErrorEntityNotFound, ErrorItemNotFound, GetUserPhoto,
+// ErrorNonExistentMailbox), fixed per user; the fixture directory has a user for each.
+func TestNoPhotoAnswers(t *testing.T) {
+	e := shared(t)
+	tok := appToken(t, e, "contoso.example")
+	ti := tenant(t, e, "contoso.example")
+	const imageNotFound = "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown."
+	messages := map[string]string{
+		"ImageNotFound":           imageNotFound,
+		"ErrorEntityNotFound":     imageNotFound,
+		"ErrorItemNotFound":       "The photo wasn't found.",
+		"GetUserPhoto":            "The photo wasn't found.",
+		"ErrorNonExistentMailbox": "The SMTP address has no mailbox associated with it.",
+	}
+	if codes := emulator.NoPhotoCodes(); len(codes) != len(messages) {
+		t.Fatalf("NoPhotoCodes = %v, want the %d codes tested here", codes, len(messages))
+	}
+	for _, code := range emulator.NoPhotoCodes() {
+		t.Run(code, func(t *testing.T) {
+			id := noPhotoUser(t, e, ti, code)
+			for _, p := range []string{"/photo", "/photo/$value", "/photos/96x96/$value", "/photos/48X48"} {
+				st, m := graphGet(t, e, tok, "/v1.0/users/"+id+p, nil)
+				msg, _ := m["error"].(map[string]any)["message"].(string)
+				if st != 404 || errCode(m) != code || msg != messages[code] {
+					t.Fatalf("%s: got %d %v, want 404 %s %q", p, st, m, code, messages[code])
+				}
 			}
 		})
 	}
+}
+
+// noPhotoUser returns a fixture user without photo whose missing photo Graph answers
+// with code.
+func noPhotoUser(t *testing.T, e *emulator.Emulator, ti emulator.TenantInfo, code string) string {
+	t.Helper()
+	for _, ui := range ti.Users {
+		if u, _ := e.User(ti.ID, ui.ID); !u.HasPhoto && emulator.NoPhotoCode(u.ID) == code {
+			return u.ID
+		}
+	}
+	t.Fatalf("no fixture user without photo answers %s", code)
+	return ""
 }

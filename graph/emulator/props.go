@@ -51,13 +51,13 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// prop describes one property of microsoft.graph.user.
+// prop describes one property of microsoft.graph.user. Which query options may use it
+// is in filter_props.go.
 type prop struct {
-	name   string
-	get    func(u *User) any
-	str    func(u *User) string // nil for non-string properties
-	search bool                 // usable in $search
-	filter bool                 // usable in $filter with eq/startswith
+	name string
+	get  func(u *User) any
+	str  func(u *User) string    // nil for non-string properties
+	when func(u *User) time.Time // non-nil for DateTimeOffset properties
 }
 
 // nullable returns nil for "" (Graph's null) and s otherwise.
@@ -69,9 +69,17 @@ func nullable(s string) any {
 }
 
 // stringProp builds a string property.
-func stringProp(name string, f func(u *User) string, search, filter bool) prop {
-	return prop{name: name, get: func(u *User) any { return nullable(f(u)) }, str: f, search: search, filter: filter}
+func stringProp(name string, f func(u *User) string) prop {
+	return prop{name: name, get: func(u *User) any { return nullable(f(u)) }, str: f}
 }
+
+// timeProp builds a DateTimeOffset property.
+func timeProp(name string, f func(u *User) time.Time) prop {
+	return prop{name: name, get: func(u *User) any { return graphTime(f(u)) }, when: f}
+}
+
+// noValue is the value of string properties the emulator stores no data for (null).
+func noValue(*User) string { return "" }
 
 // graphTime formats a timestamp as Graph does (UTC, second precision, Z).
 func graphTime(t time.Time) any {
@@ -89,27 +97,27 @@ func constProp(name string, v any) prop {
 // userProps is the catalog of known user properties, keyed by lower-case name.
 var userProps = func() map[string]prop {
 	list := []prop{
-		stringProp("id", func(u *User) string { return u.ID }, false, true),
-		stringProp("displayName", func(u *User) string { return u.DisplayName }, true, true),
-		stringProp("givenName", func(u *User) string { return u.GivenName }, true, true),
-		stringProp("surname", func(u *User) string { return u.Surname }, true, true),
-		stringProp("jobTitle", func(u *User) string { return u.JobTitle }, true, true),
-		stringProp("department", func(u *User) string { return u.Department }, true, true),
-		stringProp("mail", func(u *User) string { return u.Mail }, true, true),
-		stringProp("userPrincipalName", func(u *User) string { return u.UserPrincipalName }, true, true),
-		stringProp("mobilePhone", func(u *User) string { return u.MobilePhone }, false, true),
-		stringProp("officeLocation", func(u *User) string { return u.OfficeLocation }, false, true),
-		stringProp("preferredLanguage", func(u *User) string { return u.PreferredLanguage }, false, true),
-		stringProp("companyName", func(u *User) string { return u.CompanyName }, false, true),
-		stringProp("city", func(u *User) string { return u.City }, false, true),
-		stringProp("country", func(u *User) string { return u.Country }, false, true),
-		stringProp("employeeId", func(u *User) string { return u.EmployeeID }, false, true),
-		stringProp("usageLocation", func(u *User) string { return u.UsageLocation }, false, true),
+		stringProp("id", func(u *User) string { return u.ID }),
+		stringProp("displayName", func(u *User) string { return u.DisplayName }),
+		stringProp("givenName", func(u *User) string { return u.GivenName }),
+		stringProp("surname", func(u *User) string { return u.Surname }),
+		stringProp("jobTitle", func(u *User) string { return u.JobTitle }),
+		stringProp("department", func(u *User) string { return u.Department }),
+		stringProp("mail", func(u *User) string { return u.Mail }),
+		stringProp("userPrincipalName", func(u *User) string { return u.UserPrincipalName }),
+		stringProp("mobilePhone", func(u *User) string { return u.MobilePhone }),
+		stringProp("officeLocation", func(u *User) string { return u.OfficeLocation }),
+		stringProp("preferredLanguage", func(u *User) string { return u.PreferredLanguage }),
+		stringProp("companyName", func(u *User) string { return u.CompanyName }),
+		stringProp("city", func(u *User) string { return u.City }),
+		stringProp("country", func(u *User) string { return u.Country }),
+		stringProp("employeeId", func(u *User) string { return u.EmployeeID }),
+		stringProp("usageLocation", func(u *User) string { return u.UsageLocation }),
 		stringProp("mailNickname", func(u *User) string {
 			local, _, _ := strings.Cut(u.UserPrincipalName, "@")
 			return local
-		}, true, true),
-		stringProp("userType", func(*User) string { return "Member" }, false, true),
+		}),
+		stringProp("userType", func(*User) string { return "Member" }),
 		{name: "businessPhones", get: func(u *User) any {
 			if u.BusinessPhones == nil {
 				return []string{}
@@ -118,7 +126,7 @@ var userProps = func() map[string]prop {
 		}},
 		{name: "accountEnabled", get: func(u *User) any { return u.AccountEnabled }},
 		{name: "signInSessionsValidFromDateTime", get: func(u *User) any { return graphTime(u.SignInSessionsValidFromDateTime) }},
-		{name: "createdDateTime", get: func(u *User) any { return graphTime(u.CreatedDateTime) }},
+		timeProp("createdDateTime", func(u *User) time.Time { return u.CreatedDateTime }),
 		{name: "lastPasswordChangeDateTime", get: func(u *User) any { return graphTime(u.CreatedDateTime) }},
 		{name: "proxyAddresses", get: func(u *User) any {
 			if u.Mail == "" {
@@ -130,13 +138,15 @@ var userProps = func() map[string]prop {
 	for _, n := range []string{"otherMails", "imAddresses", "identities", "assignedLicenses", "assignedPlans", "provisionedPlans"} {
 		list = append(list, constProp(n, []string{}))
 	}
-	for _, n := range []string{"ageGroup", "consentProvidedForMinor", "creationType", "deletedDateTime",
-		"employeeHireDate", "employeeLeaveDateTime", "employeeType", "externalUserState", "faxNumber",
-		"isResourceAccount", "legalAgeGroupClassification", "onPremisesDistinguishedName",
-		"onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
-		"onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-		"onPremisesUserPrincipalName", "passwordPolicies", "postalCode", "preferredDataLocation",
-		"securityIdentifier", "showInAddressList", "state", "streetAddress"} {
+	for _, n := range []string{"ageGroup", "consentProvidedForMinor", "creationType", "employeeType",
+		"externalUserState", "faxNumber", "legalAgeGroupClassification", "onPremisesDistinguishedName",
+		"onPremisesDomainName", "onPremisesImmutableId", "onPremisesSamAccountName",
+		"onPremisesSecurityIdentifier", "onPremisesUserPrincipalName", "passwordPolicies", "postalCode",
+		"preferredDataLocation", "securityIdentifier", "state", "streetAddress"} {
+		list = append(list, stringProp(n, noValue))
+	}
+	for _, n := range []string{"deletedDateTime", "employeeHireDate", "employeeLeaveDateTime",
+		"isResourceAccount", "onPremisesLastSyncDateTime", "onPremisesSyncEnabled", "showInAddressList"} {
 		list = append(list, constProp(n, nil))
 	}
 	m := make(map[string]prop, len(list))

@@ -3,8 +3,8 @@ package emulator
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"unicode"
 )
 
 // queryError is a 400 answer to a bad OData query option.
@@ -18,6 +18,55 @@ func badRequest(msg string) *queryError  { return &queryError{"BadRequest", msg}
 func unsupported(msg string) *queryError { return &queryError{"Request_UnsupportedQuery", msg} }
 func unknownProp(name string) *queryError {
 	return badRequest("Could not find a property named '" + name + "' on type 'microsoft.graph.user'.")
+}
+
+// unsupportedFilter refuses a property, or an operator on it, that $filter does not
+// support. Graph documents this answer: "If a property has not been indexed to support
+// a query parameter, even if the advanced query parameters are specified, the request
+// returns an error" (Request_UnsupportedQuery, "Unsupported or invalid query filter
+// clause specified for property 'createdDateTime' of resource 'Group'."):
+// https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects
+func unsupportedFilter(name string) *queryError {
+	return unsupported("Unsupported or invalid query filter clause specified for property '" + name + "' of resource 'User'.")
+}
+
+// needsAdvanced refuses an operator supported only in advanced queries. Graph
+// documents: "If a property or query parameter in the URL is supported only in
+// advanced queries but either the ConsistencyLevel header or the $count=true query
+// string is missing, the request returns an error" with this code and message:
+// https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects
+func needsAdvanced(op string) *queryError {
+	return unsupported("Operator '" + op + "' is not supported because the required parameters might be missing. " +
+		"Try adding $count=true query parameter and ConsistencyLevel:eventual header. " +
+		"Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+}
+
+// Page sizes of directory collections (/users, /users/{id}/directReports).
+const (
+	defaultTop = 100
+	maxTop     = 999
+)
+
+// parseTop reads $top: a non-integer or negative value is an OData syntax error
+// (BadRequest, Microsoft.OData's message); an integer outside 1..999 is refused with
+// Request_UnsupportedQuery "Invalid page size specified: '1000'. Must be between 1 and
+// 999 inclusive.", the answer Graph gives for directory collections (documented only
+// as "Microsoft Graph might return an error" for a page size over the maximum:
+// https://learn.microsoft.com/graph/paging; 999 is the largest page of List users:
+// https://learn.microsoft.com/graph/api/user-list).
+func parseTop(r *http.Request) (int, *queryError) {
+	v, ok := option(r.URL.Query(), "top")
+	if !ok {
+		return defaultTop, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, badRequest("Invalid value '" + v + "' for $top query option found. The $top query option requires a non-negative integer value.")
+	}
+	if n < 1 || n > maxTop {
+		return 0, unsupported("Invalid page size specified: '" + v + "'. Must be between 1 and 999 inclusive.")
+	}
+	return n, nil
 }
 
 // writeQueryError writes err in Graph's envelope.
@@ -74,98 +123,4 @@ func selectSuffix(sel []string) string {
 		return ""
 	}
 	return "(" + strings.Join(sel, ",") + ")"
-}
-
-// tokens splits s into lower-case words as Graph's search index does.
-func tokens(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-}
-
-// searchClause is one "property:term" of $search.
-type searchClause struct {
-	p     prop
-	terms []string
-}
-
-func (c searchClause) match(u *User) bool {
-	words := tokens(c.p.str(u))
-	for _, t := range c.terms {
-		found := false
-		for _, w := range words {
-			if strings.HasPrefix(w, t) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-// parseSearch parses `"prop:term" OR "prop:term" AND ...` (AND binds tighter) into a
-// predicate.
-func parseSearch(s string) (func(*User) bool, *queryError) {
-	var groups [][]searchClause // OR of ANDs
-	cur := []searchClause{}
-	rest := strings.TrimSpace(s)
-	expectClause := true
-	for rest != "" {
-		if expectClause {
-			if rest[0] != '"' {
-				return nil, badRequest("Syntax error: each $search clause must be a quoted \"property:value\" string.")
-			}
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				return nil, badRequest("Syntax error: unterminated string in $search.")
-			}
-			clause := rest[1 : end+1]
-			rest = strings.TrimSpace(rest[end+2:])
-			name, term, ok := strings.Cut(clause, ":")
-			if !ok {
-				return nil, badRequest("Syntax error: $search clause '" + clause + "' must have the form \"property:value\".")
-			}
-			p, known := userProps[strings.ToLower(strings.TrimSpace(name))]
-			switch {
-			case !known:
-				return nil, unknownProp(strings.TrimSpace(name))
-			case !p.search:
-				return nil, unsupported("Unsupported $search property '" + p.name + "'.")
-			}
-			cur = append(cur, searchClause{p: p, terms: tokens(term)})
-			expectClause = false
-			continue
-		}
-		op, after, _ := strings.Cut(rest, " ")
-		switch strings.ToUpper(op) {
-		case "OR":
-			groups, cur = append(groups, cur), []searchClause{}
-		case "AND":
-		default:
-			return nil, badRequest("Syntax error: expected AND or OR in $search, found '" + op + "'.")
-		}
-		rest, expectClause = strings.TrimSpace(after), true
-	}
-	if expectClause {
-		return nil, badRequest("Syntax error: $search is empty or ends with an operator.")
-	}
-	groups = append(groups, cur)
-	return func(u *User) bool {
-		for _, g := range groups {
-			ok := true
-			for _, c := range g {
-				if !c.match(u) {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				return true
-			}
-		}
-		return false
-	}, nil
 }

@@ -21,9 +21,11 @@ var (
 // templates.
 func (e *Emulator) routes() *http.ServeMux {
 	m := http.NewServeMux()
-	// Entra ID.
+	// Entra ID: v2.0 and v1.0 discovery and key sets (discovery.go), the token endpoint.
 	m.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", e.handleDiscovery)
 	m.HandleFunc("GET /{tenant}/discovery/v2.0/keys", e.handleKeys)
+	m.HandleFunc("GET /{tenant}/.well-known/openid-configuration", e.handleDiscoveryV1)
+	m.HandleFunc("GET /{tenant}/discovery/keys", e.handleKeysV1)
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", e.handleToken)
 	m.HandleFunc("GET /common/UserRealm/{username}", e.handleUserRealm)
 	m.HandleFunc("GET /common/userrealm/{username}", e.handleUserRealm)

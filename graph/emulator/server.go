@@ -38,6 +38,9 @@ type Options struct {
 	// the certificate. "" means https://{listen address}, with 127.0.0.1 for an
 	// unspecified address.
 	PublicURL string
+	// ReplicationDelay is how long a user change takes to reach Graph's advanced-query
+	// index and Entra's token service (see SetReplicationDelay); 0 means at once.
+	ReplicationDelay time.Duration
 }
 
 // Emulator is a running fake of Entra ID and Microsoft Graph.
@@ -55,6 +58,7 @@ type Emulator struct {
 	mu      sync.RWMutex
 	tenants []*tenantState
 	refresh map[string]refreshGrant
+	repl    replication
 
 	faults faultState
 	reqlog requestLog
@@ -68,6 +72,7 @@ func New(opts Options) (*Emulator, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.faults.init()
+	e.repl.delay = max(opts.ReplicationDelay, 0)
 	dir := opts.Directory
 	if dir == nil {
 		dir = DefaultDirectory()

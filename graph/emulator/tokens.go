@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
 	"strings"
 	"time"
 )
@@ -164,9 +163,6 @@ func pairwiseSub(oid, aud string) string {
 	return b64.EncodeToString(sum[:])[:43]
 }
 
-// issuer returns the v2.0 issuer of a tenant.
-func (e *Emulator) issuer(tid string) string { return e.url + "/" + tid + "/v2.0" }
-
 // TokenRequest describes a token for MintToken.
 type TokenRequest struct {
 	// TenantID is the tenant id or domain.
@@ -179,9 +175,19 @@ type TokenRequest struct {
 	// Roles are the roles claim; nil means the user's app roles (or, app-only, the
 	// gateway app's Graph permissions).
 	Roles []string
-	// Audience is the aud claim ("" => the tenant's gateway app id).
+	// Audience is the aud claim ("" => the gateway app: "api://{app id}" in v1.0 tokens,
+	// the app id in v2.0 tokens).
 	Audience string
-	// IssuedAt is iat and nbf (zero => now); TTL the lifetime (0 => 1h).
+	// Version is the access token version, 1 or 2; 0 means the version the gateway app's
+	// registration selects (Tenant.AccessTokenAcceptedVersion). Tokens for Microsoft
+	// Graph are always v1.0, as Graph's registration selects.
+	Version int
+	// Profile adds the claims Entra includes when the client requested the profile
+	// scope (v2.0: name and preferred_username).
+	Profile bool
+	// IssuedAt is iat and nbf (zero => now); TTL the lifetime (0 => a random lifetime
+	// between 60 and 90 minutes for user tokens, as Entra gives, and one hour for
+	// app-only Graph tokens).
 	IssuedAt time.Time
 	TTL      time.Duration
 }
@@ -197,66 +203,64 @@ func (e *Emulator) MintToken(r TokenRequest) (string, error) {
 	if r.IssuedAt.IsZero() {
 		r.IssuedAt = e.now()
 	}
-	if r.TTL == 0 {
-		r.TTL = time.Hour
-	}
 	if r.UserID == "" && isGraphAudience(r.Audience) {
-		c := e.appClaims(ts, r.IssuedAt, r.TTL)
+		if r.TTL == 0 {
+			r.TTL = graphTokenTTL
+		}
+		c := e.appClaims(ts, r.IssuedAt, r.TTL, "1")
 		if r.ClientID != "" {
-			c["appid"], c["azp"] = r.ClientID, r.ClientID
+			c["appid"] = r.ClientID
 		}
 		if r.Roles != nil {
 			c["roles"] = r.Roles
 		}
 		return signJWT(ts.keys[len(ts.keys)-1], c)
 	}
+	t, err := r.userToken(ts)
+	if err != nil {
+		return "", err
+	}
+	return signJWT(ts.keys[len(ts.keys)-1], t.claims(e))
+}
+
+// userToken resolves r's defaults for a delegated token of ts; callers hold e.mu.
+func (r TokenRequest) userToken(ts *tenantState) (userToken, error) {
 	u := ts.lookup(r.UserID)
 	if u == nil {
-		return "", ErrUserNotFound
+		return userToken{}, ErrUserNotFound
 	}
-	if r.ClientID == "" && len(ts.Clients) > 0 {
-		r.ClientID = ts.Clients[0].ID
+	t := userToken{ts: ts, u: u, clientID: r.ClientID, aud: r.Audience, roles: r.Roles,
+		iat: r.IssuedAt, ttl: r.TTL, version: r.Version, profile: r.Profile}
+	switch {
+	case isGraphAudience(r.Audience):
+		t.version = 1
+	case t.version == 0:
+		t.version = ts.tokenVersion()
+	case t.version != 1 && t.version != 2:
+		return userToken{}, ErrInvalid
 	}
-	if r.Roles == nil {
-		r.Roles = u.Roles
+	if t.clientID == "" && len(ts.Clients) > 0 {
+		t.clientID = ts.Clients[0].ID
 	}
-	if r.Audience == "" {
-		r.Audience = ts.GatewayAppID
+	if t.roles == nil {
+		t.roles = u.Roles
 	}
-	c := e.userClaims(ts, u, r.ClientID, r.Audience, r.Roles, r.IssuedAt, r.TTL)
-	return signJWT(ts.keys[len(ts.keys)-1], c)
+	if t.aud == "" {
+		t.aud = ts.GatewayAppID
+		if t.version == 1 {
+			t.aud = "api://" + ts.GatewayAppID
+		}
+	}
+	if t.ttl == 0 {
+		t.ttl = userTokenLifetime()
+	}
+	return t, nil
 }
 
 // isGraphAudience reports whether aud names Microsoft Graph.
 func isGraphAudience(aud string) bool {
 	aud = strings.TrimSuffix(aud, "/")
 	return aud == graphAudience || aud == graphAppID
-}
-
-// userClaims builds an Entra v2 delegated access token for the gateway API.
-func (e *Emulator) userClaims(ts *tenantState, u *User, clientID, aud string, roles []string, iat time.Time, ttl time.Duration) map[string]any {
-	c := map[string]any{
-		"aud": aud, "iss": e.issuer(ts.ID), "iat": iat.Unix(), "nbf": iat.Unix(),
-		"exp": iat.Add(ttl).Unix(), "aio": randID(24), "azp": clientID, "azpacr": "0",
-		"oid": u.ID, "rh": "0." + randID(30) + ".", "scp": "access_as_user",
-		"sub": pairwiseSub(u.ID, aud), "tid": ts.ID, "uti": randID(16), "ver": "2.0",
-	}
-	if len(roles) > 0 {
-		c["roles"] = slices.Clone(roles)
-	}
-	return c
-}
-
-// appClaims builds the app-only Graph token of the gateway app.
-func (e *Emulator) appClaims(ts *tenantState, iat time.Time, ttl time.Duration) map[string]any {
-	return map[string]any{
-		"aud": graphAudience, "iss": e.issuer(ts.ID), "iat": iat.Unix(), "nbf": iat.Unix(),
-		"exp": iat.Add(ttl).Unix(), "aio": randID(24), "app_displayname": "graphgate",
-		"appid": ts.GatewayAppID, "appidacr": "1", "azp": ts.GatewayAppID, "azpacr": "1",
-		"idp": e.issuer(ts.ID), "idtyp": "app", "oid": ts.GatewayServicePrincipalID,
-		"rh": "0." + randID(30) + ".", "roles": slices.Clone(ts.GatewayGraphRoles),
-		"sub": ts.GatewayServicePrincipalID, "tid": ts.ID, "uti": randID(16), "ver": "2.0",
-	}
 }
 
 // RotateSigningKey adds a new signing key to a tenant; new tokens use it while the old
@@ -289,11 +293,17 @@ func (e *Emulator) RetireOldSigningKeys(tenantID string) error {
 	return nil
 }
 
-// jwks returns the tenant's published keys, newest first.
-func (e *Emulator) jwks(ts *tenantState) map[string]any {
-	keys := make([]any, 0, len(ts.keys))
+// jwks appends the tenant's published keys, newest first, to keys; v2 says whether the
+// keys carry their issuer, as v2.0 key sets do ("Access tokens in the Microsoft identity
+// platform", validate the issuer:
+// https://learn.microsoft.com/entra/identity-platform/access-tokens#validate-the-issuer).
+func (e *Emulator) jwks(keys []any, ts *tenantState, v2 bool) []any {
 	for i := len(ts.keys) - 1; i >= 0; i-- {
-		keys = append(keys, ts.keys[i].jwk(e.issuer(ts.ID)))
+		k := ts.keys[i].jwk(e.issuer(ts.ID))
+		if !v2 {
+			delete(k, "issuer")
+		}
+		keys = append(keys, k)
 	}
-	return map[string]any{"keys": keys}
+	return keys
 }

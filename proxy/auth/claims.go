@@ -9,15 +9,36 @@ import (
 	"github.com/graphgate/graphgate/graph/spec"
 )
 
-// claims are the members of an Entra v2 access token that graphgate reads.
+// Access token versions (the ver claim). Entra issues a custom API's tokens in the
+// version its app registration's accessTokenAcceptedVersion selects: unset or 1 gives
+// v1.0, 2 gives v2.0, whichever endpoint the client used ("Access tokens in the
+// Microsoft identity platform", token formats:
+// https://learn.microsoft.com/entra/identity-platform/access-tokens#token-formats).
+const (
+	version1 = "1.0"
+	version2 = "2.0"
+)
+
+// claims are the members of an Entra access token (v1.0 or v2.0) that graphgate reads.
+// The calling client app is appid in v1.0 tokens and azp in v2.0 tokens ("Access token
+// claims reference": https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference).
 type claims struct {
 	jwt.RegisteredClaims
 	TenantID        string   `json:"tid"`
 	ObjectID        string   `json:"oid"`
+	AppID           string   `json:"appid"`
 	AuthorizedParty string   `json:"azp"`
 	Scope           string   `json:"scp"`
 	Roles           []string `json:"roles"`
 	Version         string   `json:"ver"`
+}
+
+// clientApp returns the client-app claim of the token's version and its name.
+func (c *claims) clientApp() (id, name string) {
+	if c.Version == version1 {
+		return c.AppID, "appid"
+	}
+	return c.AuthorizedParty, "azp"
 }
 
 // graphAudiences are the aud values of tokens minted for Microsoft Graph itself (its
@@ -41,8 +62,12 @@ func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*tenantState, string, erro
 			return nil, "", invalidToken("the access token was issued for Microsoft Graph, not for this gateway")
 		}
 	}
-	if c.Version != "2.0" {
-		return nil, "", invalidToken("the access token must be an Entra v2.0 token (ver 2.0)")
+	switch c.Version {
+	case version1, version2:
+	case "":
+		return nil, "", invalidToken("the access token has no version (ver)")
+	default:
+		return nil, "", invalidToken("the access token must be an Entra v1.0 or v2.0 token (ver 1.0 or 2.0)")
 	}
 	if c.TenantID == "" {
 		return nil, "", invalidToken("the access token has no tenant id (tid)")
@@ -51,10 +76,10 @@ func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*tenantState, string, erro
 	if !ok {
 		return nil, "", invalidToken("the access token's tenant is not allowed to use this gateway")
 	}
-	if c.Issuer != ts.issuer {
-		return nil, "", invalidToken("the access token's issuer does not match its tenant")
+	if c.Issuer != ts.issuer(c.Version) {
+		return nil, "", invalidToken("the access token's issuer does not match its tenant and version")
 	}
-	if err := checkAudience(c.Audience, ts.audience); err != nil {
+	if err := checkAudience(c.Audience, ts.audiences(c.Version)); err != nil {
 		return nil, "", err
 	}
 	kid, _ := t.Header["kid"].(string)
@@ -64,13 +89,30 @@ func (v *Verifier) preCheck(t *jwt.Token, c *claims) (*tenantState, string, erro
 	return ts, kid, nil
 }
 
-// checkAudience accepts exactly one audience: the tenant's gateway app id or its
-// api:// URI.
-func checkAudience(aud jwt.ClaimStrings, want string) error {
+// issuer returns the iss a token of version ver must carry.
+func (ts *tenantState) issuer(ver string) string {
+	if ver == version1 {
+		return ts.v1Issuer
+	}
+	return ts.v2Issuer
+}
+
+// audiences returns the aud values a token of version ver may carry: v2.0 tokens always
+// name the API's client id; v1.0 tokens its client id or Application ID URI, whichever
+// the client asked for (access token claims reference, aud).
+func (ts *tenantState) audiences(ver string) []string {
+	if ver == version1 {
+		return []string{ts.audience, ts.appIDURI}
+	}
+	return []string{ts.audience}
+}
+
+// checkAudience accepts exactly one audience, one of want.
+func checkAudience(aud jwt.ClaimStrings, want []string) error {
 	if len(aud) != 1 {
 		return invalidToken("the access token must name this gateway as its only audience")
 	}
-	if a := aud[0]; !strings.EqualFold(a, want) && !strings.EqualFold(a, "api://"+want) {
+	if !slices.ContainsFunc(want, func(w string) bool { return strings.EqualFold(aud[0], w) }) {
 		return invalidToken("the access token was issued for another audience")
 	}
 	return nil
@@ -90,8 +132,9 @@ func (v *Verifier) principal(c *claims, ts *tenantState) (Principal, error) {
 	if !spec.IsObjectID(c.ObjectID) {
 		return Principal{}, invalidToken("the access token has no valid user object id (oid)")
 	}
-	if !spec.IsObjectID(c.AuthorizedParty) {
-		return Principal{}, invalidToken("the access token has no valid client app id (azp)")
+	client, claim := c.clientApp()
+	if !spec.IsObjectID(client) {
+		return Principal{}, invalidToken("the access token has no valid client app id (" + claim + ")")
 	}
 	scopes := strings.Fields(c.Scope)
 	if !slices.Contains(scopes, v.cfg.RequiredScope) {
@@ -99,12 +142,12 @@ func (v *Verifier) principal(c *claims, ts *tenantState) (Principal, error) {
 		if len(scopes) == 0 {
 			desc = "app-only tokens are refused; a delegated user token with scope " + v.cfg.RequiredScope + " is required"
 		}
-		return Principal{}, insufficientScope(desc, "api://"+ts.audience+"/"+v.cfg.RequiredScope)
+		return Principal{}, insufficientScope(desc, ts.appIDURI+"/"+v.cfg.RequiredScope)
 	}
 	return Principal{
 		TenantID:    c.TenantID,
 		ObjectID:    strings.ToLower(c.ObjectID),
-		ClientAppID: strings.ToLower(c.AuthorizedParty),
+		ClientAppID: strings.ToLower(client),
 		Roles:       slices.Clone(c.Roles),
 		Scopes:      scopes,
 		IssuedAt:    c.IssuedAt.Time,

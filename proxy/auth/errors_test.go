@@ -102,6 +102,8 @@ func TestConfigValidation(t *testing.T) {
 		{"no tenants", Config{Audience: gatewayID}, "at least one tenant"},
 		{"tenant not a GUID", Config{Audience: gatewayID, Tenants: []Tenant{{ID: "contoso.example"}}}, "not a GUID"},
 		{"duplicate tenant", Config{Audience: gatewayID, Tenants: []Tenant{ok, {ID: strings.ToUpper(tenantA)}}}, "twice"},
+		{"app id uri not a URI", Config{Audience: gatewayID, AppIDURI: "graphgate", Tenants: []Tenant{ok}}, "app id uri"},
+		{"app id uri a bare GUID", Config{Audience: gatewayID, Tenants: []Tenant{{ID: tenantA, AppIDURI: gatewayID}}}, "app id uri"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -125,10 +127,23 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	a, b := c.Tenants[0], c.Tenants[1]
 	if a.Issuer != "https://login.microsoftonline.com/"+tenantA+"/v2.0" ||
+		a.V1Issuer != "https://sts.windows.net/"+tenantA+"/" || a.AppIDURI != "api://"+gatewayID ||
 		a.JWKSURL != "https://login.microsoftonline.com/"+tenantA+"/discovery/v2.0/keys" {
 		t.Fatalf("tenant A defaults = %+v", a)
 	}
 	if b.Issuer != "https://issuer.example/b" || b.JWKSURL != "https://keys.example/b" {
 		t.Fatalf("tenant B overrides lost: %+v", b)
+	}
+	// The v1.0 issuer names the STS, not the authority the client signed in through;
+	// a national cloud sets its own STS.
+	c, err = Config{Audience: gatewayID, Authority: "https://login.emulator.example/", V1Authority: "https://sts.chinacloudapi.cn/",
+		AppIDURI: "https://gateway.contoso.example", Tenants: []Tenant{{ID: tenantA}, {ID: tenantB, V1Issuer: "https://v1.example/b/", AppIDURI: "api://b"}}}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b = c.Tenants[0], c.Tenants[1]
+	if a.Issuer != "https://login.emulator.example/"+tenantA+"/v2.0" || a.V1Issuer != "https://sts.chinacloudapi.cn/"+tenantA+"/" ||
+		a.AppIDURI != "https://gateway.contoso.example" || b.V1Issuer != "https://v1.example/b/" || b.AppIDURI != "api://b" {
+		t.Fatalf("overrides = %+v, %+v", a, b)
 	}
 }

@@ -122,14 +122,50 @@ func publicJWK(kid string, k *rsa.PublicKey) map[string]string {
 	}
 }
 
-// claimsFor returns the claims of a valid delegated token of tid issued at now.
+// claimsFor returns the claims of a valid delegated v2.0 token of tid issued at now.
 func (f *fakeIdP) claimsFor(tid string, now time.Time) jwt.MapClaims {
 	return jwt.MapClaims{
-		"iss": f.srv.URL + "/" + tid + "/v2.0", "aud": gatewayID, "tid": tid,
-		"oid": userOID, "sub": "opaque-subject", "azp": clientID, "azpacr": "1",
+		"iss": f.issuerV2(tid), "aud": gatewayID, "tid": tid,
+		"oid": userOID, "sub": "opaque-subject", "azp": clientID, "azpacr": "0",
 		"scp": "access_as_user", "roles": []string{"Gateway.Admin"}, "ver": "2.0",
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
 	}
+}
+
+// claimsV1For returns the claims of a valid delegated v1.0 token of tid issued at now,
+// shaped as Entra issues them (appid instead of azp, the sts.windows.net issuer, the
+// Application ID URI as audience and the v1.0-only user claims).
+func (f *fakeIdP) claimsV1For(tid string, now time.Time) jwt.MapClaims {
+	return jwt.MapClaims{
+		"iss": issuerV1(tid), "aud": "api://" + gatewayID, "tid": tid,
+		"oid": userOID, "sub": "opaque-subject", "appid": clientID, "appidacr": "0",
+		"acr": "1", "amr": []string{"pwd"}, "name": "Adele Vance", "given_name": "Adele",
+		"family_name": "Vance", "upn": "adele@contoso.example", "unique_name": "adele@contoso.example",
+		"scp": "access_as_user", "roles": []string{"Gateway.Admin"}, "ver": "1.0",
+		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}
+}
+
+// issuerV2 is tid's v2.0 issuer at the fake authority.
+func (f *fakeIdP) issuerV2(tid string) string { return f.srv.URL + "/" + tid + "/v2.0" }
+
+// issuerV1 is tid's v1.0 issuer, which names sts.windows.net whatever the authority.
+func issuerV1(tid string) string { return "https://sts.windows.net/" + tid + "/" }
+
+// tokenVersion describes one access token version for tests run against both.
+type tokenVersion struct {
+	name        string
+	claims      func(f *fakeIdP, tid string, now time.Time) jwt.MapClaims
+	client      string                              // the client-app claim: appid or azp
+	otherClient string                              // the other version's client-app claim
+	otherIssuer func(f *fakeIdP, tid string) string // the other version's issuer
+	otherVer    string
+}
+
+// versions are v1.0 and v2.0, the two token formats Entra issues for a custom API.
+var versions = []tokenVersion{
+	{"v1.0", (*fakeIdP).claimsV1For, "appid", "azp", (*fakeIdP).issuerV2, "2.0"},
+	{"v2.0", (*fakeIdP).claimsFor, "azp", "appid", func(_ *fakeIdP, tid string) string { return issuerV1(tid) }, "1.0"},
 }
 
 // sign signs c with method and key, setting the kid header unless kid is "".

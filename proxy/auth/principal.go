@@ -1,10 +1,14 @@
-// Package auth validates the Entra ID (Azure AD) v2 bearer tokens that client apps send
-// to graphgate's own API and turns them into a Principal.
+// Package auth validates the Entra ID (Azure AD) bearer tokens that client apps send to
+// graphgate's own API and turns them into a Principal.
 //
-// Only RS256 access tokens minted for graphgate's app registration are accepted: the
-// token's tenant (tid) must be configured, its issuer must be exactly that tenant's
-// issuer, its signing key must come from that tenant's JWKS, and it must be a delegated
-// (user) token carrying the required scope. Tokens minted for Microsoft Graph itself are
+// Entra issues these access tokens in v1.0 or v2.0 format, as graphgate's app
+// registration (accessTokenAcceptedVersion) chooses; both are accepted with the same
+// strictness. Only RS256 access tokens minted for graphgate's app registration are
+// accepted: the token's tenant (tid) must be configured, its issuer must be exactly that
+// tenant's issuer for the token's version (ver), its audience one that version carries,
+// its client app (appid in v1.0, azp in v2.0) a GUID, its signing key must come from
+// that tenant's JWKS, and it must be a delegated (user) token carrying the required
+// scope. Tokens minted for Microsoft Graph itself are
 // refused. Verified tokens are cached by their SHA-256 so the hot path does no RSA.
 package auth
 
@@ -21,7 +25,8 @@ type Principal struct {
 	// ObjectID is the token's oid: the caller's immutable user object id in the tenant.
 	// It is personal data: never log it raw.
 	ObjectID string
-	// ClientAppID is the token's azp: the application (client) id of the calling app.
+	// ClientAppID is the application (client) id of the calling app: the token's appid
+	// (v1.0) or azp (v2.0).
 	ClientAppID string
 	// Roles are the app roles of graphgate's app registration granted to the user,
 	// for example "Gateway.Admin".

@@ -30,9 +30,9 @@ type Verifier struct {
 }
 
 type tenantState struct {
-	issuer   string
-	audience string
-	keys     *keySet
+	v1Issuer, v2Issuer string
+	audience, appIDURI string
+	keys               *keySet
 }
 
 // cacheEntry is a verified token: the principal plus the key that verified it, so a
@@ -79,7 +79,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	bg, cancel := context.WithCancel(ctx)
 	v.cancel = cancel
 	for _, t := range cfg.Tenants {
-		v.tenants[t.ID] = &tenantState{issuer: t.Issuer, audience: t.Audience, keys: &keySet{
+		v.tenants[t.ID] = &tenantState{v1Issuer: t.V1Issuer, v2Issuer: t.Issuer, audience: t.Audience, appIDURI: t.AppIDURI, keys: &keySet{
 			tenantID: t.ID, url: t.JWKSURL, client: cfg.HTTPClient, timeout: cfg.FetchTimeout,
 			interval: cfg.UnknownKIDInterval, now: cfg.Now, log: cfg.Logger, baseCtx: bg,
 		}}

@@ -2,6 +2,8 @@ package directory_test
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/graphgate/graphgate/cache"
@@ -89,4 +91,34 @@ func TestDirectReports(t *testing.T) {
 	if len(rs) != 0 {
 		t.Errorf("reports of an unknown user = %v", rs)
 	}
+}
+
+// TestDirectReportsPaged checks a team larger than Graph's page of directReports (100,
+// https://learn.microsoft.com/graph/paging): every enabled report is returned, in one
+// cached entry, after following @odata.nextLink.
+func TestDirectReportsPaged(t *testing.T) {
+	e := newEnv(t)
+	d := "@" + e.a.Domain
+	boss := e.addUser(t, emulator.User{UserPrincipalName: "bigboss.test" + d, AccountEnabled: true})
+	want := map[string]bool{}
+	for i := range 230 {
+		u := e.addUser(t, emulator.User{UserPrincipalName: fmt.Sprintf("member%03d.test%s", i, d), AccountEnabled: i%7 != 0, ManagerID: boss.ID})
+		if u.AccountEnabled {
+			want[u.ID] = true
+		}
+	}
+	for _, wantOutcome := range []cache.Outcome{cache.OutcomeMiss, cache.OutcomeHit} {
+		rs, outcome, err := e.dir.DirectReports(context.Background(), e.a.ID, boss.ID)
+		if err != nil || outcome != wantOutcome {
+			t.Fatalf("DirectReports = %q, %v; want %q", outcome, err, wantOutcome)
+		}
+		got := map[string]bool{}
+		for _, r := range rs {
+			got[r.ID()] = true
+		}
+		if len(rs) != len(want) || !maps.Equal(got, want) {
+			t.Fatalf("%d reports (%d distinct), want the %d enabled ones", len(rs), len(got), len(want))
+		}
+	}
+	e.wantCalls(t, routeReports, 3)
 }

@@ -37,20 +37,82 @@ func (d *Directory) AnyUser(ctx context.Context, tenantID, idOrUPN string) (grap
 
 // Users returns one page of a user listing (GET /users with $search, $filter, $orderby,
 // $top, $count, $skiptoken), asking Graph for Fields. The query must already be
-// checked against the caller's policy. Deactivated accounts are left out.
+// checked against the caller's policy. Deactivated accounts are left out, also when
+// Graph's eventually consistent index still lists them (see confirmEnabled).
 func (d *Directory) Users(ctx context.Context, tenantID string, q graph.Query) (graph.UserPage, cache.Outcome, error) {
 	q.Fields = d.fields
 	e, outcome, err := d.load(ctx, tenantID, kindList, listKey(q), nil,
 		func(ctx context.Context, up Upstream) (cache.Item[entry], error) {
+			epoch := d.cache.Epoch(tenantID)
 			p, err := up.Users(ctx, q)
 			if err != nil {
 				return cache.Item[entry]{}, err
 			}
 			ids := idsOf(p.Users)
 			p.Users = enabledOnly(p.Users)
+			if q.EventuallyConsistent() {
+				listed := len(p.Users)
+				if p.Users, err = d.confirmEnabled(ctx, tenantID, up, epoch, p.Users); err != nil {
+					return cache.Item[entry]{}, err
+				}
+				if dropped := int64(listed - len(p.Users)); p.Count != nil && dropped > 0 {
+					n := max(*p.Count-dropped, 0) // the index counted them too
+					p.Count = &n
+				}
+			}
 			return cache.Item[entry]{Value: entry{page: p}, Size: sizeOfUsers(p.Users), Users: ids}, nil
 		})
 	return e.page, outcome, err
+}
+
+// confirmEnabled keeps the users of an eventually consistent listing whose own record
+// says the account is enabled. $search and $count answers come from an index that lags
+// behind the directory, so an account disabled moments ago is still listed there as
+// enabled (https://learn.microsoft.com/graph/aad-advanced-queries); its record, read by
+// id, is current. Records come from the cache or, for the rest, from one $batch per 20
+// users; fetched records are cached, as reads of them are likely next. A record that
+// cannot be read fails the listing: an unconfirmed account is never shown.
+func (d *Directory) confirmEnabled(ctx context.Context, tenantID string, up Upstream, epoch cache.Epoch, users []graph.User) ([]graph.User, error) {
+	records := make(map[string]graph.User, len(users))
+	var missing []string
+	for _, u := range users {
+		id := strings.ToLower(u.ID())
+		it, ok := d.cache.Get(key(tenantID, kindUser, id))
+		switch {
+		case !ok:
+			missing = append(missing, id)
+		case it.Err == nil:
+			records[id] = it.Value.user
+		}
+	}
+	if len(missing) > 0 {
+		results, err := up.UsersByID(ctx, missing, d.fields)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range missing {
+			r, ok := results[id]
+			switch {
+			case ok && r.Err == nil && r.User != nil:
+				records[id] = r.User
+				_ = d.cache.SetSince(epoch, key(tenantID, kindUser, id),
+					cache.Item[entry]{Value: entry{user: r.User}, Size: sizeOfUser(r.User), Users: []string{r.User.ID()}})
+			case ok && errors.Is(r.Err, graph.ErrNotFound):
+				_ = d.cache.SetSince(epoch, key(tenantID, kindUser, id), negative(ErrNotFound))
+			case ok:
+				return nil, r.Err
+			default:
+				return nil, fmt.Errorf("directory: confirm listed users: no answer for one of them: %w", ErrUnavailable)
+			}
+		}
+	}
+	out := make([]graph.User, 0, len(users))
+	for _, u := range users {
+		if rec, ok := records[strings.ToLower(u.ID())]; ok && rec.AccountEnabled() {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
 }
 
 // listKey identifies a list query in the cache.

@@ -23,24 +23,30 @@ type ListQuery struct {
 	Top int
 	// Count is always true: every list is an advanced query (see ForList).
 	Count bool
+	// ReportCount reports whether the answer carries @odata.count: $count=true with
+	// ConsistencyLevel: eventual. Graph silently ignores $count=true without the header
+	// (https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects).
+	ReportCount bool
 	// SkipToken continues a listing: Graph's opaque token, passed unchanged.
 	SkipToken string
 }
 
 // ForList checks q's list options against the client app's policy and returns the query
 // to send to Graph. eventual reports whether the request carried ConsistencyLevel:
-// eventual (see Eventual), which $search and $count need; without it the error's code is
-// CodeUnsupportedQuery. $search, $filter and $orderby must pass cl.CheckSearch (about
+// eventual (see Eventual), which $search needs (without it the error's code is
+// CodeUnsupportedQuery, Graph's answer) and without which $count=true is ignored, as
+// Graph ignores it. $search, $filter and $orderby must pass cl.CheckSearch (about
 // others), cl.CheckFilter and cl.CheckOrderBy, or the error's code is CodeBadRequest.
 // The filter "accountEnabled eq true" is always added and Top defaults to DefaultTop.
 // Errors are *Error.
 // See https://learn.microsoft.com/graph/aad-advanced-queries.
 func (q Query) ForList(cl *policy.Client, eventual bool) (ListQuery, error) {
-	if (q.Search != "" || q.Count) && !eventual {
+	if q.Search != "" && !eventual {
 		return ListQuery{}, &Error{Code: CodeUnsupportedQuery,
-			Message: "Request with $search or $count query parameters only works with a special request header: 'ConsistencyLevel: eventual'"}
+			Message: "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"}
 	}
 	lq := ListQuery{Top: q.Top, SkipToken: q.SkipToken, Filter: enabledOnly}
+	lq.ReportCount = q.Count && eventual
 	var err error
 	if q.Search != "" {
 		if lq.Search, err = cl.CheckSearch(q.Search, false); err != nil {

@@ -47,7 +47,8 @@ func TestForList(t *testing.T) {
 		{name: "defaults with eventual", eventual: true, want: odata.ListQuery{Filter: enabled, Top: 100, Count: true}},
 		{name: "top and skiptoken", query: "$top=5&$skiptoken=abc", want: odata.ListQuery{Filter: enabled, Top: 5, Count: true, SkipToken: "abc"}},
 		{name: "count false needs no header", query: "$count=false", want: odata.ListQuery{Filter: enabled, Top: 100, Count: true}},
-		{name: "count without eventual", query: "$count=true", wantErr: errUnsupported},
+		{name: "count without eventual is ignored", query: "$count=true", want: odata.ListQuery{Filter: enabled, Top: 100, Count: true}},
+		{name: "count with eventual is answered", query: "$count=true", eventual: true, want: odata.ListQuery{Filter: enabled, Top: 100, Count: true, ReportCount: true}},
 		{name: "search without eventual", query: `$search="displayName:a"`, wantErr: errUnsupported},
 		{name: "blank search without eventual", query: "$search=%20", wantErr: errUnsupported},
 		{name: "search", query: `$search="displayName:ad"`, eventual: true,
@@ -65,7 +66,7 @@ func TestForList(t *testing.T) {
 		{name: "orderby unsortable", query: "$orderby=jobTitle", wantErr: bad("Invalid $orderby: sorting by 'jobTitle' is not supported; use displayName or userPrincipalName")},
 		{name: "unknown client", query: "$orderby=displayName", nilCl: true, wantErr: bad("Invalid $orderby: unknown client app")},
 		{name: "everything", query: `$search="mail:x"&$filter=jobTitle eq 'a'&$orderby=displayName&$top=999&$count=true&$skiptoken=t`, eventual: true,
-			want: odata.ListQuery{Search: `"mail:x"`, Filter: enabled + " and (jobTitle eq 'a')", OrderBy: "displayName", Top: 999, Count: true, SkipToken: "t"}},
+			want: odata.ListQuery{Search: `"mail:x"`, Filter: enabled + " and (jobTitle eq 'a')", OrderBy: "displayName", Top: 999, Count: true, ReportCount: true, SkipToken: "t"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,7 +88,7 @@ func TestForList(t *testing.T) {
 }
 
 var errUnsupported = &odata.Error{Code: "Request_UnsupportedQuery",
-	Message: "Request with $search or $count query parameters only works with a special request header: 'ConsistencyLevel: eventual'"}
+	Message: "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"}
 
 func bad(msg string) *odata.Error { return &odata.Error{Code: "BadRequest", Message: msg} }
 
