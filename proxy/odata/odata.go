@@ -72,7 +72,8 @@ func Eventual(consistencyLevel string) bool {
 const (
 	// CodeBadRequest refuses a malformed, unsupported or forbidden query option.
 	CodeBadRequest = "BadRequest"
-	// CodeUnsupportedQuery refuses $search or $count without ConsistencyLevel: eventual.
+	// CodeUnsupportedQuery refuses $search without ConsistencyLevel: eventual and a $top
+	// outside 1..999, as Graph does.
 	CodeUnsupportedQuery = "Request_UnsupportedQuery"
 )
 

@@ -63,8 +63,14 @@ func Parse(rawQuery string, allowed Options) (Query, error) {
 	}
 	if v, ok := raw["top"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxTop {
-			return Query{Unserved: q.Unserved}, badRequest("Invalid page size specified: '$top' must be between 1 and 999.")
+		if err != nil || n < 0 {
+			return Query{Unserved: q.Unserved}, badRequest("Invalid value for the $top query option found. The $top query option requires a non-negative integer value.")
+		}
+		if n < 1 || n > MaxTop {
+			// Graph's answer for a page size out of range on directory collections (the
+			// emulator's parseTop cites it).
+			return Query{Unserved: q.Unserved}, &Error{Code: CodeUnsupportedQuery,
+				Message: "Invalid page size specified: '" + strconv.Itoa(n) + "'. Must be between 1 and 999 inclusive."}
 		}
 		q.Top = n
 	}

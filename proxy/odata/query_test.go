@@ -3,6 +3,7 @@ package odata_test
 import (
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,12 +20,18 @@ func notSupported(opt string) *odata.Error {
 	return bad("Query option '$" + opt + "' is not supported on this resource.")
 }
 
+// pageSize is Graph's refusal of a $top out of 1..999 on users.
+func pageSize(n int) *odata.Error {
+	return &odata.Error{Code: odata.CodeUnsupportedQuery,
+		Message: "Invalid page size specified: '" + strconv.Itoa(n) + "'. Must be between 1 and 999 inclusive."}
+}
+
 func twice(opt string) *odata.Error {
 	return bad("Query option '$" + opt + "' was specified more than once, it must be specified at most once.")
 }
 
 var (
-	errTop   = bad("Invalid page size specified: '$top' must be between 1 and 999.")
+	errTop   = bad("Invalid value for the $top query option found. The $top query option requires a non-negative integer value.")
 	errCount = bad("Invalid value for '$count': expected true or false.")
 )
 
@@ -78,8 +85,8 @@ func TestParse(t *testing.T) {
 		// $top.
 		{name: "top 1", raw: "$top=1", allowed: odata.List, want: odata.Query{Top: 1}},
 		{name: "top 999", raw: "$top=999", allowed: odata.List, want: odata.Query{Top: 999}},
-		{name: "top 0", raw: "$top=0", allowed: odata.List, wantErr: errTop},
-		{name: "top 1000", raw: "$top=1000", allowed: odata.List, wantErr: errTop},
+		{name: "top 0", raw: "$top=0", allowed: odata.List, wantErr: pageSize(0)},
+		{name: "top 1000", raw: "$top=1000", allowed: odata.List, wantErr: pageSize(1000)},
 		{name: "top negative", raw: "$top=-1", allowed: odata.List, wantErr: errTop},
 		{name: "top empty", raw: "$top=", allowed: odata.List, wantErr: errTop},
 		{name: "top text", raw: "$top=ten", allowed: odata.List, wantErr: errTop},
@@ -93,7 +100,7 @@ func TestParse(t *testing.T) {
 		// Checks run in order: $select, $top, $count.
 		{name: "select before top", raw: "$top=0&$select=foo", allowed: odata.List,
 			wantErr: bad("Could not find a property named 'foo' on type 'microsoft.graph.user'.")},
-		{name: "top before count", raw: "$count=yes&$top=0", allowed: odata.List, wantErr: errTop},
+		{name: "top before count", raw: "$count=yes&$top=0", allowed: odata.List, wantErr: pageSize(0)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
