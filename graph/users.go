@@ -239,7 +239,8 @@ func (c *Client) DirectReports(ctx context.Context, id string, fields []string) 
 				return nil
 			}
 			if !strings.HasPrefix(*next, c.baseURL+"/") {
-				return badRequest(op, "foreign_next_link")
+				// An upstream anomaly, not the caller's mistake.
+				return &Error{Kind: ErrUnavailable, op: op, Code: "foreign_next_link"}
 			}
 			b = b.WithUrl(*next)
 		}

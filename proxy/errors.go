@@ -87,6 +87,9 @@ func apiErrorOf(err error) *apiError {
 		return errImageNotFound
 	case errors.Is(err, directory.ErrBusy):
 		return errBusy
+	case errors.Is(err, directory.ErrInvalid):
+		return &apiError{Status: http.StatusBadRequest, Code: "BadRequest",
+			Message: "The request is not valid: an identifier or option cannot be sent to Microsoft Graph as given.", cause: err}
 	case errors.Is(err, directory.ErrRejected):
 		return &apiError{Status: http.StatusBadRequest, Code: "Request_UnsupportedQuery",
 			Message: "Microsoft Graph rejected the query.", cause: err}

@@ -153,4 +153,45 @@ func TestTokenServiceLagDoesNotLetAUserBackIn(t *testing.T) {
 			t.Errorf("a token refreshed after the logout: %d, want 401", r.Status)
 		}
 	})
+
+	t.Run("sessions revoked in Entra", func(t *testing.T) {
+		u := e.enabledUsers(0)[5]
+		_, refresh, ok := tokenFromEntra(t, e, 0, password(u))
+		if !ok || refresh == "" {
+			t.Fatal("no refresh token")
+		}
+		revokeInEntra(t, e, 0, u.ID)
+		time.Sleep(1100 * time.Millisecond)
+		access, _, ok := tokenFromEntra(t, e, 0, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
+		if !ok {
+			t.Fatal("Entra refused the refresh at once: the token service does not lag, this test proves nothing")
+		}
+		r := e.get("/v1.0/me", access)
+		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), "revoked") {
+			t.Errorf("a token refreshed after Entra revoked the sessions: %d %q, want 401 (revoked)", r.Status, r.Header.Get("WWW-Authenticate"))
+		}
+	})
+}
+
+// revokeInEntra calls Graph's revokeSignInSessions for a user directly, as a tenant
+// admin would in Entra, not through the gateway.
+func revokeInEntra(t *testing.T, e *env, tenant int, id string) {
+	t.Helper()
+	tok, err := e.emu.MintToken(emulator.TokenRequest{TenantID: e.tenant(tenant).ID, Audience: "https://graph.microsoft.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, e.emu.URL()+"/v1.0/users/"+id+"/revokeSignInSessions", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := e.emu.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("revokeSignInSessions: %d", resp.StatusCode)
+	}
 }

@@ -24,6 +24,10 @@ type Revocations interface {
 	Subscribe(revoke.Subscriber)
 	// KeyOf returns the keyed hash of a user, as the subscribers' UserRevoked receives it.
 	KeyOf(tenantID, userID string) string
+	// Lockout is how long after a revocation Entra's token service may still issue
+	// tokens from revoked refresh tokens; it widens every cut-off, the gateway's own
+	// and Entra's signInSessionsValidFromDateTime alike.
+	Lockout() time.Duration
 }
 
 // purgeUserByKey drops every cached entry of the tenant holding data of the user whose
@@ -78,7 +82,11 @@ func (a *callers) checkSession(ctx context.Context, p auth.Principal) error {
 	if !u.AccountEnabled() {
 		return errSessionEnded(descDisabled)
 	}
-	if from, ok := u.SignInSessionsValidFrom(); ok && revoke.IssuedBefore(p.IssuedAt, from) {
+	// Entra's token service learns of a revocation minutes after the directory does and
+	// meanwhile still redeems the revoked refresh tokens (graph/emulator/replica.go), so
+	// tokens issued within the lock-out after signInSessionsValidFromDateTime are
+	// refused too, as after a logout through the gateway.
+	if from, ok := u.SignInSessionsValidFrom(); ok && revoke.IssuedBefore(p.IssuedAt, from.Add(a.revs.Lockout())) {
 		a.metrics.RevokedTokenRefused()
 		return errSessionEnded(descEntraRevoked)
 	}

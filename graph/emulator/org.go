@@ -57,7 +57,7 @@ func (e *Emulator) handleDirectReports(w http.ResponseWriter, r *http.Request, t
 				reports = append(reports, rep)
 			}
 		}
-		body = e.page(r, lq, reports, "directoryObjects", true)
+		body = e.page(r, lq, e.listed(r, ts, reports), "directoryObjects", true)
 	}
 	e.mu.RUnlock()
 	if u == nil {

@@ -102,12 +102,17 @@ func (e *Emulator) lagging(ts *tenantState) map[string]*User {
 // indexedUsers returns the users of ts as an advanced query sees them (see above), in
 // directory order. Callers hold e.mu.
 func (e *Emulator) indexedUsers(ts *tenantState) []*User {
-	old := e.lagging(ts)
+	return asIndexed(e.lagging(ts), ts.users)
+}
+
+// asIndexed replaces in users those changed within the delay by their state before
+// the oldest such change, leaving out users created since. old is lagging's result.
+func asIndexed(old map[string]*User, users []*User) []*User {
 	if len(old) == 0 {
-		return ts.users
+		return users
 	}
-	out := make([]*User, 0, len(ts.users))
-	for _, u := range ts.users {
+	out := make([]*User, 0, len(users))
+	for _, u := range users {
 		before, changed := old[u.ID]
 		switch {
 		case !changed:
@@ -131,13 +136,14 @@ func (e *Emulator) tokenServiceUser(ts *tenantState, u *User) *User {
 	return u
 }
 
-// listedUsers returns the users a list request sees: the lagging index for an advanced
-// query (ConsistencyLevel: eventual), else the directory. Callers hold e.mu.
-func (e *Emulator) listedUsers(r *http.Request, ts *tenantState) []*User {
-	if eventual(r) {
-		return e.indexedUsers(ts)
+// listed returns users (ts.users, or a relationship's members such as direct reports)
+// as a list request sees them: from the lagging index for an advanced query
+// (ConsistencyLevel: eventual), else as they are. Callers hold e.mu.
+func (e *Emulator) listed(r *http.Request, ts *tenantState, users []*User) []*User {
+	if !eventual(r) {
+		return users
 	}
-	return ts.users
+	return asIndexed(e.lagging(ts), users)
 }
 
 func (e *Emulator) ctlReplication(w http.ResponseWriter, r *http.Request) {

@@ -84,6 +84,22 @@ func TestReplicationDelay(t *testing.T) {
 	if found := listed(t, e, tok, search, eventual); len(found) != 0 {
 		t.Errorf("$search finds the new user before the index has it: %v", found)
 	}
+	if full, _ := e.User(ti.ID, victim.ID); full.ManagerID != "" {
+		reports := "/v1.0/users/" + full.ManagerID + "/directReports?$select=id,accountEnabled"
+		for _, tc := range []struct {
+			hdr  map[string]string
+			want bool
+		}{{nil, false}, {eventual, true}} {
+			_, body := graphGet(t, e, tok, reports, tc.hdr)
+			for _, v := range body["value"].([]any) {
+				if u := v.(map[string]any); u["id"] == victim.ID && u["accountEnabled"] != tc.want {
+					t.Errorf("directReports (ConsistencyLevel %v): accountEnabled %v, want %v", tc.hdr, u["accountEnabled"], tc.want)
+				}
+			}
+		}
+	} else {
+		t.Error("the victim has no manager: pick one that has")
+	}
 	form := url.Values{"grant_type": {"password"}, "client_id": {ti.Clients[0].ID}, "username": {victim.UserPrincipalName},
 		"password": {ti.Password}, "scope": {ti.Scope}}
 	if resp, m := postForm(t, e, ti.ID, form); resp.StatusCode != http.StatusOK {

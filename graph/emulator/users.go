@@ -64,7 +64,7 @@ func (e *Emulator) handleCount(w http.ResponseWriter, r *http.Request, ts *tenan
 	}
 	n := 0
 	e.mu.RLock()
-	for _, u := range e.listedUsers(r, ts) {
+	for _, u := range e.listed(r, ts, ts.users) {
 		if !slices.ContainsFunc(lq.match, func(f pred) bool { return !f(u) }) {
 			n++
 		}
@@ -83,7 +83,7 @@ func (e *Emulator) handleListUsers(w http.ResponseWriter, r *http.Request, ts *t
 		return
 	}
 	e.mu.RLock()
-	body := e.page(r, lq, e.listedUsers(r, ts), "users", false)
+	body := e.page(r, lq, e.listed(r, ts, ts.users), "users", false)
 	e.mu.RUnlock()
 	writeJSON(w, http.StatusOK, body)
 }

@@ -51,7 +51,8 @@ type Tenant struct {
 	// single-tenant app registration per tenant; "" means Config.Audience.
 	Audience string
 	// AppIDURI is the Application ID URI of graphgate's app registration in this tenant;
-	// "" means Config.AppIDURI.
+	// "" means Config.AppIDURI when the tenant uses the shared registration (Audience ""
+	// or Config.Audience), else "api://" + Audience.
 	AppIDURI string
 }
 
@@ -173,6 +174,7 @@ func (c Config) tenantDefaults(t Tenant) (Tenant, error) {
 		return t, fmt.Errorf("auth: config: tenant id %q is not a GUID", t.ID)
 	}
 	t.ID = strings.ToLower(t.ID)
+	ownRegistration := t.Audience != "" && !strings.EqualFold(t.Audience, c.Audience)
 	if t.Audience == "" {
 		t.Audience = c.Audience
 	}
@@ -180,7 +182,9 @@ func (c Config) tenantDefaults(t Tenant) (Tenant, error) {
 		return t, fmt.Errorf("auth: config: tenant %s: audience must be the gateway's application id (a GUID)", t.ID)
 	}
 	t.Audience = strings.ToLower(t.Audience)
-	if t.AppIDURI == "" {
+	if t.AppIDURI == "" && !ownRegistration {
+		// Config.AppIDURI belongs to the shared registration: a tenant with a
+		// registration of its own never accepts it (another app could hold it there).
 		t.AppIDURI = c.AppIDURI
 	}
 	if t.AppIDURI == "" {

@@ -303,3 +303,34 @@ func TestPerTenantAudience(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedAppIDURINotAcceptedForOwnRegistration: Config.AppIDURI names the shared
+// registration; a tenant with a registration of its own (and no URI set) accepts only
+// "api://" + its own app id, never the shared URI (another app of that tenant may hold it).
+func TestSharedAppIDURINotAcceptedForOwnRegistration(t *testing.T) {
+	const gatewayB, shared = "22222222-3333-4444-8555-666666666666", "api://graphgate"
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, func(c *Config) {
+		c.AppIDURI = shared
+		c.Tenants[1].Audience = gatewayB
+	})
+	v1 := versions[0]
+	tests := []struct {
+		name, tid, kid, aud string
+		ok                  bool
+	}{
+		{"shared tenant, shared uri", tenantA, "a1", shared, true},
+		{"own registration, shared uri", tenantB, "b1", shared, false},
+		{"own registration, its default uri", tenantB, "b1", "api://" + gatewayB, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := v1.claims(f, tc.tid, clk.Now())
+			c["aud"] = tc.aud
+			_, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, f.key(tc.tid, tc.kid), tc.kid, c))
+			if (err == nil) != tc.ok {
+				t.Fatalf("Verify error = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

@@ -69,6 +69,9 @@ var (
 	ErrUnknownTenant = errors.New("directory: tenant not served")
 	// ErrRejected: Graph refused the request as malformed (400).
 	ErrRejected = errors.New("directory: graph rejected the request")
+	// ErrInvalid: the graph package refused to send the request (e.g. an object id
+	// holding "/"), so Graph never saw it.
+	ErrInvalid = errors.New("directory: request not sendable to graph")
 	// ErrDenied: Graph denied the gateway's own access for the tenant (401/403).
 	ErrDenied = errors.New("directory: graph denied access")
 	// ErrUnavailable: Graph failed or could not be reached.

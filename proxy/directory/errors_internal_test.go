@@ -13,7 +13,7 @@ import (
 // domainSentinels are the directory's errors a mapped error may match; each mapped
 // error must match exactly one.
 var domainSentinels = []error{ErrNotFound, ErrNoPhoto, ErrBusy, ErrUnknownTenant,
-	ErrRejected, ErrDenied, ErrUnavailable}
+	ErrRejected, ErrInvalid, ErrDenied, ErrUnavailable}
 
 func TestDomainError(t *testing.T) {
 	tests := []struct {
@@ -25,6 +25,8 @@ func TestDomainError(t *testing.T) {
 		{"not found, graph.Error", &graph.Error{Status: 404, Code: "Request_ResourceNotFound", Kind: graph.ErrNotFound}, ErrNotFound},
 		{"bad request", graph.ErrBadRequest, ErrRejected},
 		{"bad request, wrapped", fmt.Errorf("graph: get user: %w", graph.ErrBadRequest), ErrRejected},
+		{"bad request from Graph", &graph.Error{Status: 400, Code: "Request_BadRequest", Kind: graph.ErrBadRequest}, ErrRejected},
+		{"refused before reaching Graph", &graph.Error{Kind: graph.ErrBadRequest, Code: "invalid_id"}, ErrInvalid},
 		{"forbidden", &graph.Error{Status: 403, Kind: graph.ErrForbidden}, ErrDenied},
 		{"unauthorized", &graph.Error{Status: 401, Kind: graph.ErrUnauthorized}, ErrDenied},
 		{"unavailable", &graph.Error{Status: 503, Kind: graph.ErrUnavailable}, ErrUnavailable},

@@ -94,6 +94,8 @@ func domainError(err error) error {
 		return &ThrottledError{RetryAfter: te.RetryAfter, cause: err}
 	case errors.Is(err, graph.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, graph.ErrBadRequest) && refusedLocally(err):
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	case errors.Is(err, graph.ErrBadRequest):
 		return fmt.Errorf("%w: %w", ErrRejected, err)
 	case errors.Is(err, graph.ErrForbidden), errors.Is(err, graph.ErrUnauthorized):
@@ -105,10 +107,17 @@ func domainError(err error) error {
 	}
 }
 
+// refusedLocally reports whether err is the graph package's own refusal, made before
+// any request reached Graph (its *graph.Error has no HTTP status).
+func refusedLocally(err error) bool {
+	var ge *graph.Error
+	return errors.As(err, &ge) && ge.Status == 0
+}
+
 func isDomain(err error) bool {
 	var te *ThrottledError
 	return errors.As(err, &te) || errors.Is(err, ErrBusy) || errors.Is(err, ErrNotFound) ||
-		errors.Is(err, ErrNoPhoto) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRejected) ||
+		errors.Is(err, ErrNoPhoto) || errors.Is(err, ErrUnavailable) || errors.Is(err, ErrRejected) || errors.Is(err, ErrInvalid) ||
 		errors.Is(err, ErrDenied) || errors.Is(err, ErrUnknownTenant)
 }
 

@@ -26,6 +26,10 @@ func NewMemory(cfg Config) (*Memory, error) {
 	return &Memory{cfg: cfg, h: newHasher(cfg.Secret), mir: newMirror()}, nil
 }
 
+// Lockout returns Config.Lockout with its default applied: how long after a revocation
+// Entra's token service may still issue tokens from revoked refresh tokens.
+func (m *Memory) Lockout() time.Duration { return m.cfg.Lockout }
+
 // Check reports whether a token of the user issued at iat is revoked.
 func (m *Memory) Check(tenantID, userID string, iat time.Time) Verdict {
 	return check(m.mir, m.h, tenantID, userID, iat, m.cfg.Now())

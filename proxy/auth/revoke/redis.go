@@ -127,6 +127,10 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 }
 
 // Check reports whether a token of the user issued at iat is revoked. It reads only
+// Lockout returns Config.Lockout with its default applied: how long after a revocation
+// Entra's token service may still issue tokens from revoked refresh tokens.
+func (r *Redis) Lockout() time.Duration { return r.cfg.Lockout }
+
 // the local mirror. When the view is not current it answers per Config.OnUnavailable.
 func (r *Redis) Check(tenantID, userID string, iat time.Time) Verdict {
 	now := r.cfg.Now()
