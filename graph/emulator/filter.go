@@ -282,16 +282,8 @@ func (p *filterParser) comparison() (fexpr, *queryError) {
 		}
 		return fexpr{}, badRequest("Invalid filter clause: unknown operator '" + op + "'.")
 	}
-	if err := p.allow(pr, op); err != nil {
+	if err := p.allowCmp(pr, op, lit.kind == litNull); err != nil {
 		return fexpr{}, err
-	}
-	if lit.kind == litNull {
-		if op == "ge" || op == "le" {
-			return fexpr{}, unsupportedFilter(pr.name)
-		}
-		if err := p.allow(pr, "null"); err != nil {
-			return fexpr{}, err
-		}
 	}
 	f, qerr := compare(pr, op, lit)
 	return fexpr{f, 1}, qerr

@@ -99,12 +99,6 @@ func (e *Emulator) lagging(ts *tenantState) map[string]*User {
 	return old
 }
 
-// indexedUsers returns the users of ts as an advanced query sees them (see above), in
-// directory order. Callers hold e.mu.
-func (e *Emulator) indexedUsers(ts *tenantState) []*User {
-	return asIndexed(e.lagging(ts), ts.users)
-}
-
 // asIndexed replaces in users those changed within the delay by their state before
 // the oldest such change, leaving out users created since. old is lagging's result.
 func asIndexed(old map[string]*User, users []*User) []*User {
