@@ -264,12 +264,8 @@ func (e *Emulator) Directory() DirectoryInfo {
 func (e *Emulator) User(tenantID, idOrUPN string) (User, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	ts := e.tenant(tenantID)
-	if ts == nil {
-		return User{}, false
-	}
-	u := ts.lookup(idOrUPN)
-	if u == nil {
+	_, u, err := e.userOf(tenantID, idOrUPN)
+	if err != nil {
 		return User{}, false
 	}
 	return u.clone(), true
@@ -314,17 +310,27 @@ func (e *Emulator) AddUser(tenantID string, u User) (User, error) {
 func (e *Emulator) SetAccountEnabled(tenantID, id string, enabled bool) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ts := e.tenant(tenantID)
-	if ts == nil {
-		return ErrTenantNotFound
-	}
-	u := ts.lookup(id)
-	if u == nil {
-		return ErrUserNotFound
+	ts, u, err := e.userOf(tenantID, id)
+	if err != nil {
+		return err
 	}
 	if u.AccountEnabled != enabled {
 		e.recordChange(ts, u.ID, u)
 	}
 	u.AccountEnabled = enabled
 	return nil
+}
+
+// userOf finds a tenant and one of its users by id or userPrincipalName for the Go API;
+// callers hold e.mu.
+func (e *Emulator) userOf(tenantID, idOrUPN string) (*tenantState, *User, error) {
+	ts := e.tenant(tenantID)
+	if ts == nil {
+		return nil, nil, ErrTenantNotFound
+	}
+	u := ts.lookup(idOrUPN)
+	if u == nil {
+		return nil, nil, ErrUserNotFound
+	}
+	return ts, u, nil
 }

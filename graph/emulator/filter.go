@@ -141,14 +141,19 @@ func (p *filterParser) or() (fexpr, *queryError) {
 	if err := p.checkOr(width); err != nil {
 		return fexpr{}, err
 	}
-	return fexpr{func(u *User) bool {
+	return fexpr{anyOf(fs), width}, nil
+}
+
+// anyOf is the disjunction of fs.
+func anyOf(fs []pred) pred {
+	return func(u *User) bool {
 		for _, f := range fs {
 			if f(u) {
 				return true
 			}
 		}
 		return false
-	}, width}, nil
+	}
 }
 
 func (p *filterParser) and() (fexpr, *queryError) {
@@ -317,12 +322,5 @@ func (p *filterParser) in(pr prop) (fexpr, *queryError) {
 	if err := p.checkOr(len(fs)); err != nil {
 		return fexpr{}, err
 	}
-	return fexpr{func(u *User) bool {
-		for _, f := range fs {
-			if f(u) {
-				return true
-			}
-		}
-		return false
-	}, len(fs)}, nil
+	return fexpr{anyOf(fs), len(fs)}, nil
 }

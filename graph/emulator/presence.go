@@ -109,13 +109,9 @@ func (ts *tenantState) presenceOf(u *User) Presence {
 func (e *Emulator) SetPresence(tenantID, id string, p Presence) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	ts := e.tenant(tenantID)
-	if ts == nil {
-		return ErrTenantNotFound
-	}
-	u := ts.lookup(id)
-	if u == nil {
-		return ErrUserNotFound
+	ts, u, err := e.userOf(tenantID, id)
+	if err != nil {
+		return err
 	}
 	ts.presence[u.ID] = p
 	return nil
