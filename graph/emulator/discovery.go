@@ -39,35 +39,26 @@ func (e *Emulator) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := e.url + "/" + seg
-	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{
-		"token_endpoint":                        base + "/oauth2/v2.0/token",
-		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-		"jwks_uri":                              base + "/discovery/v2.0/keys",
-		"response_modes_supported":              []string{"query", "fragment", "form_post"},
-		"subject_types_supported":               []string{"pairwise"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"response_types_supported":              []string{"code", "id_token", "code id_token", "id_token token"},
-		"scopes_supported":                      []string{"openid", "profile", "email", "offline_access"},
-		"issuer":                                e.url + "/" + tid + "/v2.0",
-		"request_uri_parameter_supported":       false,
-		"userinfo_endpoint":                     e.url + "/oidc/userinfo",
-		"authorization_endpoint":                base + "/oauth2/v2.0/authorize",
-		"device_authorization_endpoint":         base + "/oauth2/v2.0/devicecode",
-		"http_logout_supported":                 true,
-		"frontchannel_logout_supported":         true,
-		"end_session_endpoint":                  base + "/oauth2/v2.0/logout",
+	doc := e.discoveryCommon(base)
+	for k, v := range map[string]any{
+		"token_endpoint":                  base + "/oauth2/v2.0/token",
+		"jwks_uri":                        base + "/discovery/v2.0/keys",
+		"response_types_supported":        []string{"code", "id_token", "code id_token", "id_token token"},
+		"scopes_supported":                []string{"openid", "profile", "email", "offline_access"},
+		"issuer":                          e.url + "/" + tid + "/v2.0",
+		"request_uri_parameter_supported": false,
+		"userinfo_endpoint":               e.url + "/oidc/userinfo",
+		"authorization_endpoint":          base + "/oauth2/v2.0/authorize",
+		"device_authorization_endpoint":   base + "/oauth2/v2.0/devicecode",
+		"end_session_endpoint":            base + "/oauth2/v2.0/logout",
 		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
 			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce",
 			"preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"},
-		"kerberos_endpoint":        base + "/kerberos",
-		"tenant_region_scope":      "EU",
-		"cloud_instance_name":      "microsoftonline.com",
-		"cloud_graph_host_name":    "graph.windows.net",
-		"msgraph_host":             "graph.microsoft.com",
-		"rbac_url":                 "https://pas.windows.net",
-		"tenant_region_sub_scope":  nil,
-		"cloud_instance_host_name": strings.TrimPrefix(e.url, "https://"),
-	})
+		"tenant_region_sub_scope": nil,
+	} {
+		doc[k] = v
+	}
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", doc)
 }
 
 // handleDiscoveryV1 serves the v1.0 OpenID Connect discovery document of a tenant: the
@@ -78,35 +69,45 @@ func (e *Emulator) handleDiscoveryV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := e.url + "/" + seg
-	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", map[string]any{
-		"token_endpoint":                        base + "/oauth2/token",
-		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
-		"jwks_uri":                              base + "/discovery/keys",
-		"response_modes_supported":              []string{"query", "fragment", "form_post"},
-		"subject_types_supported":               []string{"pairwise"},
-		"id_token_signing_alg_values_supported": []string{"RS256"},
-		"response_types_supported":              []string{"code", "id_token", "code id_token", "token id_token", "token"},
-		"scopes_supported":                      []string{"openid"},
-		"issuer":                                v1Authority + "/" + tid + "/",
-		"microsoft_multi_refresh_token":         true,
-		"authorization_endpoint":                base + "/oauth2/authorize",
-		"device_authorization_endpoint":         base + "/oauth2/devicecode",
-		"http_logout_supported":                 true,
-		"frontchannel_logout_supported":         true,
-		"end_session_endpoint":                  base + "/oauth2/logout",
+	doc := e.discoveryCommon(base)
+	for k, v := range map[string]any{
+		"token_endpoint":                base + "/oauth2/token",
+		"jwks_uri":                      base + "/discovery/keys",
+		"response_types_supported":      []string{"code", "id_token", "code id_token", "token id_token", "token"},
+		"scopes_supported":              []string{"openid"},
+		"issuer":                        v1Authority + "/" + tid + "/",
+		"microsoft_multi_refresh_token": true,
+		"authorization_endpoint":        base + "/oauth2/authorize",
+		"device_authorization_endpoint": base + "/oauth2/devicecode",
+		"end_session_endpoint":          base + "/oauth2/logout",
 		"claims_supported": []string{"sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
 			"cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr",
 			"nonce", "email", "given_name", "family_name", "nickname"},
-		"check_session_iframe":     base + "/oauth2/checksession",
-		"userinfo_endpoint":        base + "/openid/userinfo",
-		"kerberos_endpoint":        base + "/kerberos",
-		"tenant_region_scope":      "EU",
-		"cloud_instance_name":      "microsoftonline.com",
-		"cloud_graph_host_name":    "graph.windows.net",
-		"msgraph_host":             "graph.microsoft.com",
-		"rbac_url":                 "https://pas.windows.net",
-		"cloud_instance_host_name": strings.TrimPrefix(e.url, "https://"),
-	})
+		"check_session_iframe": base + "/oauth2/checksession",
+		"userinfo_endpoint":    base + "/openid/userinfo",
+	} {
+		doc[k] = v
+	}
+	writeJSONType(w, http.StatusOK, "application/json; charset=utf-8", doc)
+}
+
+// discoveryCommon returns the members the v1.0 and v2.0 discovery documents share.
+func (e *Emulator) discoveryCommon(base string) map[string]any {
+	return map[string]any{
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"http_logout_supported":                 true,
+		"frontchannel_logout_supported":         true,
+		"kerberos_endpoint":                     base + "/kerberos",
+		"tenant_region_scope":                   "EU",
+		"cloud_instance_name":                   "microsoftonline.com",
+		"cloud_graph_host_name":                 "graph.windows.net",
+		"msgraph_host":                          "graph.microsoft.com",
+		"rbac_url":                              "https://pas.windows.net",
+		"cloud_instance_host_name":              strings.TrimPrefix(e.url, "https://"),
+	}
 }
 
 // handleKeys serves the v2.0 key set of a tenant, or of every tenant on /common and
