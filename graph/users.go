@@ -57,9 +57,18 @@ func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (_ U
 	}
 	var out User
 	err = c.call(ctx, op, func(ctx context.Context) error {
-		u, err := c.sdk.Users().ByUserId(idOrUPN).Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
+		cfg := &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: fields},
-		})
+		}
+		b := c.sdk.Users().ByUserId(idOrUPN)
+		if strings.HasPrefix(idOrUPN, "$") {
+			raw, err := c.keyInParentheses(ctx, b, cfg, idOrUPN)
+			if err != nil {
+				return err
+			}
+			b = b.WithUrl(raw)
+		}
+		u, err := b.Get(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -67,6 +76,28 @@ func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (_ U
 		return err
 	})
 	return out, err
+}
+
+// keyInParentheses rebuilds the URL of a user read to address the user as
+// /users('{upn}'): Graph reads a segment after /users that starts with "$" as a system
+// segment, so a UPN such as "$reception@contoso.example" must be written in parentheses,
+// with a quote in it doubled. See https://learn.microsoft.com/graph/api/user-get#http-request
+// and https://github.com/microsoftgraph/msgraph-sdk-dotnet/issues/2635.
+func (c *Client) keyInParentheses(ctx context.Context, b *users.UserItemRequestBuilder, cfg *users.UserItemRequestBuilderGetRequestConfiguration, key string) (string, error) {
+	ri, err := b.ToGetRequestInformation(ctx, cfg)
+	if err != nil {
+		return "", err
+	}
+	ri.PathParameters["baseurl"] = c.baseURL
+	u, err := ri.GetUri()
+	if err != nil {
+		return "", err
+	}
+	raw := c.baseURL + "/users('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
+	if u.RawQuery != "" {
+		raw += "?" + u.RawQuery
+	}
+	return raw, nil
 }
 
 // Users lists or searches users. Search and Count add ConsistencyLevel: eventual.

@@ -51,8 +51,9 @@ func (c *Client) visible(f string, self bool) bool {
 // Decide decides whether the client app may perform op on a user record (self reports
 // whether the record is the signed-in user's own) and which of the requested
 // properties it may see. An empty requested list means Graph's default property set.
-// Requested names are matched case-insensitively; unknown names are withheld. A nil
-// Client (an unknown app) is denied.
+// Requested names are matched case-insensitively; unknown names are withheld; a
+// property with the same value for every served user (accountEnabled, see
+// ConstantValue) is shown to every client. A nil Client (an unknown app) is denied.
 func (c *Client) Decide(op Operation, self bool, requested []string) Decision {
 	if c == nil {
 		return Decision{Reason: "unknown client app: no policy grants it anything"}
@@ -68,7 +69,7 @@ func (c *Client) Decide(op Operation, self bool, requested []string) Decision {
 	for _, name := range requested {
 		f, known := CanonicalField(name)
 		switch {
-		case known && c.visible(f, self):
+		case known && (c.visible(f, self) || constantFields[f] != nil):
 			fields[f] = true
 		case known:
 			withheld[f] = true

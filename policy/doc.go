@@ -36,7 +36,9 @@
 // displayName, givenName, surname, jobTitle, department, mail, userPrincipalName,
 // mobilePhone, businessPhones, officeLocation, preferredLanguage, companyName, city,
 // country, employeeId, createdDateTime, usageLocation. The internal properties
-// accountEnabled and signInSessionsValidFromDateTime may not be granted.
+// accountEnabled and signInSessionsValidFromDateTime may not be granted; accountEnabled
+// is shown, as true, to every app that selects it, since the gateway serves enabled
+// accounts only.
 //
 // Unknown keys, unknown operations or fields, repeated entries, duplicate app ids or
 // names and YAML aliases are errors. Parse reports every problem at once, each with
@@ -54,5 +56,7 @@
 // ParseSelect, Client.CheckSearch, Client.CheckFilter and Client.CheckOrderBy accept a
 // small grammar each (see search.go, filter.go and orderby.go), refuse everything else
 // with an error matching ErrInvalidQuery, and return a normalized re-serialization: the
-// gateway never forwards a query option it has not parsed.
+// gateway never forwards a query option it has not parsed. CheckSearch drops an OR
+// operand on a property the app may not see (which only narrows the result) and
+// reports it; any other reference to a hidden property is refused.
 package policy

@@ -65,6 +65,20 @@ var InternalFields = []string{"id", "accountEnabled", "signInSessionsValidFromDa
 // internalOnly are internal fields that no policy may grant to a client app.
 var internalOnly = map[string]bool{"accountEnabled": true, "signInSessionsValidFromDateTime": true}
 
+// constantFields are properties with the same value for every user the gateway serves:
+// they tell a client nothing, so every client app sees them when it selects them. Every
+// account graphgate serves is enabled (deactivated accounts are 404 on read and absent
+// from lists), so accountEnabled is true; Microsoft Graph Toolkit's person card selects
+// it on directReports and drops every report without it.
+var constantFields = map[string]any{"accountEnabled": true}
+
+// ConstantValue returns the value a response shows for a property in constantFields
+// (accountEnabled: true), and false for any other property.
+func ConstantValue(field string) (any, bool) {
+	v, ok := constantFields[field]
+	return v, ok
+}
+
 // fieldType is the OData type of a supported user property.
 type fieldType int
 

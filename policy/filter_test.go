@@ -141,17 +141,25 @@ func TestQueryErrorsDoNotEchoValues(t *testing.T) {
 	c := testClient(t)
 	const secret = "SecretPerson"
 	checks := map[string]func() error{
-		"filter bad char":  func() error { _, err := c.CheckFilter("displayName eq '" + secret + "' ; x"); return err },
-		"filter unclosed":  func() error { _, err := c.CheckFilter("displayName eq '" + secret); return err },
-		"filter long":      func() error { _, err := c.CheckFilter("mail eq '" + strings.Repeat(secret, 30) + "'"); return err },
-		"filter hidden":    func() error { _, err := c.CheckFilter("mobilePhone eq '" + secret + "'"); return err },
-		"search no prop":   func() error { _, err := c.CheckSearch(`"`+secret+`"`, false); return err },
-		"search prop":      func() error { _, err := c.CheckSearch(`"`+secret+`:x"`, false); return err },
-		"search hidden":    func() error { _, err := c.CheckSearch(`"mobilePhone:`+secret+`"`, false); return err },
-		"search operator":  func() error { _, err := c.CheckSearch(`"displayName:a" `+secret+` "mail:b"`, false); return err },
-		"select weird":     func() error { _, err := ParseSelect(secret + "@contoso.example"); return err },
-		"orderby weird":    func() error { _, err := c.CheckOrderBy(secret + "@x desc"); return err },
-		"search long term": func() error { _, err := c.CheckSearch(`"mail:`+strings.Repeat(secret, 20)+`"`, false); return err },
+		"filter bad char": func() error { _, err := c.CheckFilter("displayName eq '" + secret + "' ; x"); return err },
+		"filter unclosed": func() error { _, err := c.CheckFilter("displayName eq '" + secret); return err },
+		"filter long":     func() error { _, err := c.CheckFilter("mail eq '" + strings.Repeat(secret, 30) + "'"); return err },
+		"filter hidden":   func() error { _, err := c.CheckFilter("mobilePhone eq '" + secret + "'"); return err },
+		"search no prop":  func() error { _, _, err := c.CheckSearch(`"`+secret+`"`, false); return err },
+		"search prop":     func() error { _, _, err := c.CheckSearch(`"`+secret+`:x"`, false); return err },
+		"search hidden":   func() error { _, _, err := c.CheckSearch(`"mobilePhone:`+secret+`"`, false); return err },
+		"search operator": func() error { _, _, err := c.CheckSearch(`"displayName:a" `+secret+` "mail:b"`, false); return err },
+		"select weird":    func() error { _, err := ParseSelect(secret + "@contoso.example"); return err },
+		"orderby weird":   func() error { _, err := c.CheckOrderBy(secret + "@x desc"); return err },
+		"search all hidden": func() error {
+			_, _, err := c.CheckSearch(`"surname:`+secret+`" OR "givenName:`+secret+`"`, false)
+			return err
+		},
+		"search hidden AND": func() error {
+			_, _, err := c.CheckSearch(`"mail:`+secret+`" AND "surname:`+secret+`"`, false)
+			return err
+		},
+		"search unclosed": func() error { _, _, err := c.CheckSearch(`("mail:`+secret+`"`, false); return err },
 	}
 	for name, check := range checks {
 		t.Run(name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"github.com/graphgate/graphgate/proxy/audit"
 	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/metrics"
+	"github.com/graphgate/graphgate/proxy/odata"
 )
 
 // RoleAdmin is the app role of graphgate's app registration that grants the admin API.
@@ -146,7 +147,7 @@ func handleLogout(dir *directory.Directory, revs Revocations, m *metrics.Metrics
 		ctx := c.Request.Context()
 		sc := scopeOf(c)
 		tenantID := sc.tenantID()
-		key, err := userKeyParam(c)
+		key, err := odata.ParseUserKey(c.Param("id"))
 		if err != nil {
 			abortWithError(c, err)
 			return

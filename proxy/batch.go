@@ -14,6 +14,7 @@ import (
 
 	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/odata"
 	"github.com/graphgate/graphgate/proxy/ratelimit"
 )
 
@@ -68,7 +69,7 @@ func handleBatch(dir *directory.Directory, lim *ratelimit.Limiter, dispatch http
 			abortWithError(c, err)
 			return
 		}
-		dir.Prefetch(c.Request.Context(), scopeOf(c).tenantID(), batchUserIDs(req.Requests))
+		dir.Prefetch(c.Request.Context(), scopeOf(c).tenantID(), batchUserIDs(c, req.Requests))
 		status := map[string]int{} // lower-case id => status
 		out := make([]batchResponse, 0, len(req.Requests))
 		for _, it := range req.Requests {
@@ -112,14 +113,17 @@ func validateBatch(items []batchItem) error {
 	return nil
 }
 
-// batchUserIDs collects the user object ids the items refer to, for prefetching.
-func batchUserIDs(items []batchItem) []string {
+// batchUserIDs collects the user object ids the items address, read by the same URL
+// grammar as the items themselves, for prefetching.
+func batchUserIDs(c *gin.Context, items []batchItem) []string {
 	var ids []string
 	for _, it := range items {
-		p := strings.TrimPrefix(strings.SplitN(it.URL, "?", 2)[0], "/")
-		parts := strings.Split(p, "/")
-		if len(parts) >= 2 && strings.EqualFold(parts[0], "users") && spec.IsObjectID(parts[1]) {
-			ids = append(ids, parts[1])
+		u, err := url.Parse("/" + apiVersion(c) + "/" + strings.TrimPrefix(it.URL, "/"))
+		if err != nil {
+			continue
+		}
+		if t, err := odata.ParsePath(u.EscapedPath()); err == nil && spec.IsObjectID(t.UserKey) {
+			ids = append(ids, t.UserKey)
 		}
 	}
 	return ids

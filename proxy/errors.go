@@ -72,11 +72,14 @@ func apiErrorOf(err error) *apiError {
 	var ae *apiError
 	var te *directory.ThrottledError
 	var oe *odata.Error
+	var pe *odata.PathError
 	switch {
 	case errors.As(err, &ae):
 		return ae
 	case errors.As(err, &oe):
 		return &apiError{Status: http.StatusBadRequest, Code: oe.Code, Message: oe.Message, cause: err}
+	case errors.As(err, &pe):
+		return &apiError{Status: pe.Status, Code: pe.Code, Message: pe.Message, cause: err}
 	case errors.As(err, &te):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "TooManyRequests",
 			Message:    "Microsoft Graph is throttling this tenant; retry after the given delay.",

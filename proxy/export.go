@@ -133,7 +133,7 @@ func withheldFrom(all, visible []string) []string {
 
 // exportPhotoOf returns the caller's photo as client apps get it.
 func exportPhotoOf(c *gin.Context, dir *directory.Directory) *exportPhoto {
-	p, err := photoOf(c, dir, "")
+	p, err := photoOf(c, dir, scopeOf(c).principal.ObjectID, "")
 	switch {
 	case err == nil:
 		return &exportPhoto{ContentType: p.ContentType, DataBase64: base64.StdEncoding.EncodeToString(p.Data),

@@ -88,7 +88,7 @@ func TestLogsHoldNoRequestData(t *testing.T) {
 		{"/_test/panic/" + testUPN + "?q=" + strings.ReplaceAll(testQuery, " ", "+"), http.StatusInternalServerError},
 		{"/v1.0/users/" + testUPN + "?$select=displayName", http.StatusNotFound},
 		{"/v1.0/users?$search=%22displayName:" + strings.ReplaceAll(testQuery, " ", "%20") + "%22", 0},
-		{"/v1.0/nosuchthing/" + testUPN, http.StatusNotFound},
+		{"/v1.0/nosuchthing/" + testUPN, http.StatusBadRequest},
 		{"/v1.0/users/" + testUPN + "/" + strings.Repeat("x", 9000), http.StatusRequestURITooLong},
 	}
 	for _, r := range requests {

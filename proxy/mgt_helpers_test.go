@@ -47,8 +47,10 @@ func bundleMGT(t *testing.T) []byte {
 // seenRequest is one request the gateway answered, as the browser made it.
 type seenRequest struct {
 	Method, Path string
-	Status       int
-	Items        []seenItem // the items of a $batch, in answer order
+	// URI is the request URI as sent: escaped path and raw query.
+	URI    string
+	Status int
+	Items  []seenItem // the items of a $batch, in answer order
 }
 
 // seenItem is one answered item of a $batch.
@@ -80,9 +82,11 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			urls[it.ID] = it.URL
 		}
 	}
+	// Read the URL before the gateway routes the request (its router may rewrite it).
+	s := seenRequest{Method: req.Method, Path: req.URL.Path, URI: req.URL.RequestURI()}
 	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK, keep: isBatch}
 	r.next.ServeHTTP(cw, req)
-	s := seenRequest{Method: req.Method, Path: req.URL.Path, Status: cw.status}
+	s.Status = cw.status
 	if isBatch {
 		var out struct {
 			Responses []struct {
@@ -101,6 +105,13 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	r.seen = append(r.seen, s)
 	r.mu.Unlock()
+}
+
+// reset forgets the requests seen so far.
+func (r *recorder) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seen = nil
 }
 
 func (r *recorder) requests() []seenRequest {

@@ -46,7 +46,7 @@ func TestGraphToolkitThroughGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, _ := json.Marshal(map[string]string{"gateway": gw.URL, "token": e.token(0, "chat-web", me), "colleagueId": colleague.ID})
-	page.Config.Handler = pageHandler(index, bundle, cfg)
+	page.Config.Handler = pageHandler(bundle, cfg, map[string][]byte{"/{$}": index})
 	page.StartTLS()
 	t.Cleanup(page.Close)
 
@@ -91,8 +91,9 @@ func displayName(t *testing.T, e *env, id string) string {
 	return u.DisplayName
 }
 
-// pageHandler serves the test page, the toolkit bundle and the page's configuration.
-func pageHandler(index, bundle, cfg []byte) http.Handler {
+// pageHandler serves the test pages (by mux pattern path: "/{$}", "/card.html"), the
+// toolkit bundle and the pages' configuration.
+func pageHandler(bundle, cfg []byte, pages map[string][]byte) http.Handler {
 	mux := http.NewServeMux()
 	serve := func(path, ctype string, b []byte) {
 		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, _ *http.Request) {
@@ -101,7 +102,9 @@ func pageHandler(index, bundle, cfg []byte) http.Handler {
 			_, _ = w.Write(b)
 		})
 	}
-	serve("/{$}", "text/html; charset=utf-8", index)
+	for path, b := range pages {
+		serve(path, "text/html; charset=utf-8", b)
+	}
 	serve("/mgt.js", "text/javascript; charset=utf-8", bundle)
 	serve("/config.json", "application/json", cfg)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })

@@ -4,52 +4,44 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/graphgate/graphgate/proxy/odata"
 )
 
-// caseFolder gives request paths Graph's canonical casing before routing: Graph's URLs
-// are case-insensitive ("/Users/{id}/DirectReports"). Its words are the static segments
-// of the engine's Graph routes (under /v1.0 and /beta), so a new Graph route is
-// case-insensitive without more code; graphgate's own APIs (/admin, /usage, /privacy)
-// keep their exact spelling.
-type caseFolder map[string]string // lower-cased segment -> the routes' casing
+// targetKey is the request-context key of the parsed Graph path (a parsedPath), set by
+// Server.serveHTTP before routing.
+type targetKey struct{}
 
-// newCaseFolder collects the static segments of the engine's Graph routes.
-func newCaseFolder(routes gin.RoutesInfo) caseFolder {
-	f := caseFolder{}
-	for _, r := range routes {
-		if !isGraphRoute(r.Path) {
-			continue
-		}
-		for _, seg := range strings.Split(r.Path, "/") {
-			if seg != "" && seg[0] != ':' && seg[0] != '*' {
-				f[strings.ToLower(seg)] = seg
-			}
-		}
-	}
-	return f
+// parsedPath is what proxy/odata made of a Graph request path.
+type parsedPath struct {
+	target odata.Target
+	err    error
 }
 
-// canonical rewrites known static segments of path to the routes' casing. Path
-// parameters (ids, UPNs, sizes) are left as they are: a segment right after "users" is
-// a user key, never rewritten.
-func (f caseFolder) canonical(path string) string {
-	parts := strings.Split(path, "/")
-	changed := false
-	for i, p := range parts {
-		if c, ok := f[strings.ToLower(p)]; ok && c != p {
-			if i > 0 && strings.EqualFold(parts[i-1], "users") {
-				continue
-			}
-			parts[i], changed = c, true
-		}
-	}
-	if !changed {
-		return path
-	}
-	return strings.Join(parts, "/")
+// unroutable is the path a Graph request whose path the grammar refused is routed to: no
+// route has it, so the engine's NoRoute handler answers with the grammar's error.
+const unroutable = "/v1.0/{unparsable}"
+
+// isGraphPath reports whether a request path is one of Graph's (under /v1.0 or /beta,
+// in any casing), to be read by the URL grammar.
+func isGraphPath(path string) bool {
+	p := strings.ToLower(path)
+	return p == "/v1.0" || p == "/beta" || strings.HasPrefix(p, "/v1.0/") || strings.HasPrefix(p, "/beta/")
 }
 
-// isGraphRoute reports whether a route path is one of Graph's (under /v1.0 or /beta).
-func isGraphRoute(path string) bool {
-	return strings.HasPrefix(path, "/v1.0/") || strings.HasPrefix(path, "/beta/")
+// pathOf returns the request's parsed Graph path; ok is false for a request that did
+// not come through Server.serveHTTP's grammar (graphgate's own APIs).
+func pathOf(c *gin.Context) (parsedPath, bool) {
+	p, ok := c.Request.Context().Value(targetKey{}).(parsedPath)
+	return p, ok
+}
+
+// handleNoRoute answers a request no route matched: with the URL grammar's error for a
+// Graph path it refused, else with Graph's answer for an unknown resource.
+func handleNoRoute(c *gin.Context) {
+	if p, ok := pathOf(c); ok && p.err != nil {
+		abortWithError(c, p.err)
+		return
+	}
+	abortWithError(c, errNoRoute)
 }

@@ -28,7 +28,7 @@ var errPhotoSize = errBadRequest("Unsupported photo size; use one of " + strings
 
 // photoSize validates the {size} parameter ("" for the default photo).
 func photoSize(c *gin.Context) (string, error) {
-	size := strings.ToLower(c.Param("size"))
+	size := strings.ToLower(targetOf(c).PhotoSize)
 	if size == "" || spec.IsPhotoSize(size) {
 		return size, nil
 	}
@@ -45,13 +45,9 @@ func pixels(size string) int {
 	return n
 }
 
-// photoOf returns the photo the caller gets of the route's user: the user's photo, or for
+// photoOf returns the photo the caller gets of a user (object id or UPN): the user's photo, or for
 // a deactivated account an initials avatar (initials only if the caller may see the name).
-func photoOf(c *gin.Context, dir *directory.Directory, size string) (graph.Photo, error) {
-	key, err := subjectKey(c)
-	if err != nil {
-		return graph.Photo{}, err
-	}
+func photoOf(c *gin.Context, dir *directory.Directory, key, size string) (graph.Photo, error) {
 	sc := scopeOf(c)
 	ctx := c.Request.Context()
 	u, outcome, err := dir.AnyUser(ctx, sc.tenantID(), key)
@@ -71,6 +67,15 @@ func photoOf(c *gin.Context, dir *directory.Directory, size string) (graph.Photo
 	return p, err
 }
 
+// routePhoto is photoOf for the user a /me or /users/{id} route is about.
+func routePhoto(c *gin.Context, dir *directory.Directory, size string) (graph.Photo, error) {
+	key, err := subjectKey(c)
+	if err != nil {
+		return graph.Photo{}, err
+	}
+	return photoOf(c, dir, key, size)
+}
+
 // handlePhotoValue serves the photo bytes: /photo/$value and /photos/{size}/$value.
 func handlePhotoValue(dir *directory.Directory) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -79,7 +84,7 @@ func handlePhotoValue(dir *directory.Directory) gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		p, err := photoOf(c, dir, size)
+		p, err := routePhoto(c, dir, size)
 		if err != nil {
 			abortWithError(c, err)
 			return
@@ -89,14 +94,20 @@ func handlePhotoValue(dir *directory.Directory) gin.HandlerFunc {
 	}
 }
 
-// handlePhotoMeta serves /photo: the photo's metadata, as Graph's profilePhoto entity.
+// handlePhotoMeta serves /photo and /photos/{size}: the photo's metadata, as Graph's
+// profilePhoto entity.
 func handlePhotoMeta(dir *directory.Directory, ln links) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if _, err := parseQuery(c, odata.Entity); err != nil {
 			abortWithError(c, err)
 			return
 		}
-		p, err := photoOf(c, dir, "")
+		size, err := photoSize(c)
+		if err != nil {
+			abortWithError(c, err)
+			return
+		}
+		p, err := routePhoto(c, dir, size)
 		if err != nil {
 			abortWithError(c, err)
 			return

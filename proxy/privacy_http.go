@@ -20,7 +20,7 @@ func handlePrivacy(notice *privacy.Notice) gin.HandlerFunc {
 				format = "html"
 			}
 		}
-		c.Header("Vary", "Accept")
+		c.Writer.Header().Add("Vary", "Accept") // added to the CORS middleware's Vary: Origin
 		switch format {
 		case "json":
 			c.Header("Content-Security-Policy", privacy.JSONCSP)

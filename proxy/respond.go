@@ -12,10 +12,15 @@ import (
 )
 
 // project returns the user's values for exactly fields, in Graph's shape: a selected
-// property without a value is present as null.
+// property without a value is present as null. A property with the same value for
+// every user the gateway serves (accountEnabled: true) has that value.
 func project(u graph.User, fields []string) map[string]any {
 	out := make(map[string]any, len(fields)+2)
 	for _, f := range fields {
+		if v, ok := policy.ConstantValue(f); ok {
+			out[f] = v
+			continue
+		}
 		out[f] = u[f]
 	}
 	return out

@@ -31,7 +31,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	e := newEngine()
 	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),
 		corsMiddleware(cfg.CORSOrigins), requestLimits())
-	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute) })
+	e.NoRoute(handleNoRoute)
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", handleHealthz())
@@ -42,16 +42,22 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	e.GET("/privacy/v1/me/export", requestBody(), who.authenticate(), rateLimit(lim),
 		handleExport(dir, notice, exportRevocations(cfg)))
 
+	// Graph routes are canonical routes of proxy/odata's URL grammar (odata.Target.Route):
+	// Server.serveHTTP reads every spelling of a path into one of these; {id} and {size}
+	// are literal placeholders, the values are in the request's target.
 	v1 := e.Group("/v1.0", requestBody(), who.authenticate(), rateLimit(lim))
 	v1.GET("/me", require(policy.OpMeRead), handleUser(dir, dec, ln))
 	v1.GET("/users", require(policy.OpUsersList), handleUserList(dir, dec, ln))
-	v1.GET("/users/:id", requireAny(policy.OpUsersRead, policy.OpMeRead), handleUser(dir, dec, ln))
-	for _, subject := range []string{"/me", "/users/:id"} {
+	v1.GET("/users/$count", require(policy.OpUsersList), handleUserCount(dir))
+	v1.GET("/users/{id}", requireAny(policy.OpUsersRead, policy.OpMeRead), handleUser(dir, dec, ln))
+	for _, subject := range []string{"/me", "/users/{id}"} {
 		v1.GET(subject+"/photo", require(policy.OpPhotoRead), handlePhotoMeta(dir, ln))
 		v1.GET(subject+"/photo/$value", require(policy.OpPhotoRead), handlePhotoValue(dir))
-		v1.GET(subject+"/photos/:size/$value", require(policy.OpPhotoRead), handlePhotoValue(dir))
+		v1.GET(subject+"/photos/{size}", require(policy.OpPhotoRead), handlePhotoMeta(dir, ln))
+		v1.GET(subject+"/photos/{size}/$value", require(policy.OpPhotoRead), handlePhotoValue(dir))
 		v1.GET(subject+"/manager", require(policy.OpManagerRead), handleManager(dir, dec, ln))
 		v1.GET(subject+"/directReports", require(policy.OpDirectReportsRead), handleDirectReports(dir, dec, ln))
+		v1.GET(subject+"/directReports/$count", require(policy.OpDirectReportsRead), handleDirectReportsCount(dir))
 		v1.GET(subject+"/presence", require(policy.OpPresenceRead), handlePresence(dir, ln))
 	}
 	v1.POST("/communications/getPresencesByUserId", require(policy.OpPresenceRead), handlePresences(dir, ln))
@@ -60,7 +66,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	// Microsoft Graph Toolkit reads presence from the beta endpoint.
 	beta := e.Group("/beta", requestBody(), who.authenticate(), rateLimit(lim), require(policy.OpPresenceRead))
 	beta.GET("/me/presence", handlePresence(dir, ln))
-	beta.GET("/users/:id/presence", handlePresence(dir, ln))
+	beta.GET("/users/{id}/presence", handlePresence(dir, ln))
 	beta.POST("/communications/getPresencesByUserId", handlePresences(dir, ln))
 	beta.POST("/$batch", handleBatch(dir, lim, dispatch))
 

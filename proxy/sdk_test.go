@@ -23,24 +23,35 @@ func (s *staticToken) GetAuthorizationToken(context.Context, *url.URL, map[strin
 
 func (s *staticToken) GetAllowedHostsValidator() *kauth.AllowedHostsValidator { return &s.hosts }
 
+// newSDKClient returns an unmodified msgraph-sdk-go client for the gateway at base
+// ("http://host:port"), sending token: the SDK's default HTTP client and middleware,
+// exactly as an application would have them; only the base URL and the token differ
+// from talking to Graph itself.
+func newSDKClient(t *testing.T, base, token string) *msgraphsdk.GraphServiceClient {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := kauth.NewAllowedHostsValidatorErrorCheck([]string{u.Host})
+	if err != nil {
+		t.Fatal(err)
+	}
+	provider := kauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{token: token, hosts: *hosts})
+	adapter, err := msgraphsdk.NewGraphRequestAdapter(provider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapter.SetBaseUrl(base + "/v1.0")
+	return msgraphsdk.NewGraphServiceClient(adapter)
+}
+
 // TestMicrosoftGraphSDKThroughGateway points an unmodified msgraph-sdk-go client at the
 // gateway: only the base URL and the token differ from talking to Graph itself.
 func TestMicrosoftGraphSDKThroughGateway(t *testing.T) {
 	e := newEnv(t)
 	me := e.enabledUsers(0)[0]
-	gwURL, _ := url.Parse(e.url)
-	hosts, err := kauth.NewAllowedHostsValidatorErrorCheck([]string{gwURL.Host})
-	if err != nil {
-		t.Fatal(err)
-	}
-	provider := kauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{token: e.token(0, "intranet-directory", me), hosts: *hosts})
-	// The SDK's default HTTP client and middleware, exactly as an application would have them.
-	adapter, err := msgraphsdk.NewGraphRequestAdapter(provider)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adapter.SetBaseUrl(e.url + "/v1.0")
-	client := msgraphsdk.NewGraphServiceClient(adapter)
+	client := newSDKClient(t, e.url, e.token(0, "intranet-directory", me))
 	ctx := context.Background()
 
 	u, err := client.Me().Get(ctx, nil)

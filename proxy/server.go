@@ -23,6 +23,7 @@ import (
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
 	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/metrics"
+	"github.com/graphgate/graphgate/proxy/odata"
 	"github.com/graphgate/graphgate/proxy/privacy"
 	"github.com/graphgate/graphgate/proxy/ratelimit"
 )
@@ -105,7 +106,6 @@ type Config struct {
 type Server struct {
 	dir    *directory.Directory
 	engine *gin.Engine
-	fold   caseFolder
 }
 
 // New validates cfg and builds the gateway.
@@ -145,18 +145,28 @@ func New(cfg Config) (*Server, error) {
 	if s.engine, err = routes(cfg, dir, http.HandlerFunc(s.serveHTTP)); err != nil {
 		return nil, err
 	}
-	s.fold = newCaseFolder(s.engine.Routes())
 	return s, nil
 }
 
 // Handler returns the gateway's HTTP handler.
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
-// serveHTTP routes a request after giving its path Graph's canonical casing: Graph's
-// URLs are case-insensitive ("/Users/{id}/DirectReports").
+// serveHTTP routes a request. A Graph path (under /v1.0 or /beta) is first read by
+// proxy/odata's URL grammar, the one reader of every spelling Graph accepts (any casing,
+// keys as a segment or in parentheses, percent-encoded or not, qualified names); the
+// engine then routes the target's canonical route, which holds no key, and handlers read
+// the key from the target. A path the grammar refuses is routed nowhere and answered with
+// the grammar's error. Direct requests and $batch items both come through here.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	r.URL.Path = s.fold.canonical(r.URL.Path)
-	r.URL.RawPath = ""
+	if isGraphPath(r.URL.Path) {
+		t, err := odata.ParsePath(r.URL.EscapedPath())
+		r = r.WithContext(context.WithValue(r.Context(), targetKey{}, parsedPath{t, err}))
+		r.URL.Path = unroutable
+		if err == nil {
+			r.URL.Path = t.Route()
+		}
+		r.URL.RawPath = ""
+	}
 	s.engine.ServeHTTP(w, r)
 }
 

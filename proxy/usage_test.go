@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +54,8 @@ func (u *usageEnv) driveTraffic(t *testing.T) []emulator.User {
 	for i, usr := range users {
 		tok := u.token(0, "chat-web", usr)
 		colleague := users[(i+1)%len(users)]
-		for _, path := range []string{"/v1.0/me", "/v1.0/users/" + url.PathEscape(colleague.UserPrincipalName), "/v1.0/users/nobody@contoso.example"} {
+		byUPN := "/v1.0/users" + keyInParentheses(colleague.UserPrincipalName) // every UPN, a leading $ included
+		for _, path := range []string{"/v1.0/me", byUPN, "/v1.0/users/nobody@contoso.example"} {
 			u.get(path, tok)
 		}
 		u.get("/v1.0/users/"+colleague.ID, tok) // second look-up: a cache hit

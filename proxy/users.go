@@ -1,42 +1,31 @@
 package proxy
 
 import (
-	"net/http"
-	"regexp"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/graph"
-	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/odata"
 )
 
-// upnPattern accepts the userPrincipalName shapes a user key may take.
-var upnPattern = regexp.MustCompile(`^[A-Za-z0-9._%+'#!$&*=?^{}|~-]{1,113}@[A-Za-z0-9.-]{1,140}$`)
-
-// errInvalidUserKey answers a {id} that is neither an object id nor a UPN.
-var errInvalidUserKey = &apiError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
-	Message: "Invalid object identifier: expected an object id (GUID) or a userPrincipalName."}
-
-// userKeyParam returns the {id} path parameter if it is an object id or a UPN. Anything
-// else is refused before it reaches a cache key or Graph.
-func userKeyParam(c *gin.Context) (string, error) {
-	id := c.Param("id")
-	if spec.IsObjectID(id) || upnPattern.MatchString(id) {
-		return id, nil
-	}
-	return "", errInvalidUserKey
+// targetOf returns the request's Graph target as proxy/odata's URL grammar read it.
+func targetOf(c *gin.Context) odata.Target {
+	p, _ := pathOf(c)
+	return p.target
 }
 
 // subjectKey is the user a /me or /users/{id} route is about: the caller's object id or
-// the validated {id}.
+// the key the URL grammar read and validated (an object id or userPrincipalName).
 func subjectKey(c *gin.Context) (string, error) {
-	if c.Param("id") == "" {
+	t := targetOf(c)
+	if t.Me {
 		return scopeOf(c).principal.ObjectID, nil
 	}
-	return userKeyParam(c)
+	if t.UserKey == "" {
+		return "", odata.ErrNoSuchUser
+	}
+	return t.UserKey, nil
 }
 
 // parseQuery parses the request's OData query options (proxy/odata) and notes the Graph
@@ -78,7 +67,7 @@ func lookupSubject(c *gin.Context, dir *directory.Directory) (graph.User, error)
 // handleUser serves GET /me and GET /users/{id}.
 func handleUser(dir *directory.Directory, dec *decider, ln links) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		q, u, ok := subject(c, dir, odata.Entity)
+		q, u, ok := subject(c, dir, odata.User)
 		if !ok {
 			return
 		}
@@ -93,6 +82,10 @@ func handleUser(dir *directory.Directory, dec *decider, ln links) gin.HandlerFun
 			return
 		}
 		body := project(u, d.Fields)
+		if err := expandManager(c, dir, dec, q, u, body); err != nil {
+			abortWithError(c, err)
+			return
+		}
 		body["@odata.context"] = ln.context(c, selectFragment("users", q.Select, d.Fields)+"/$entity")
 		writeJSON(c, body)
 	}
@@ -113,6 +106,7 @@ func handleUserList(dir *directory.Directory, dec *decider, ln links) gin.Handle
 			abortWithError(c, err)
 			return
 		}
+		noteWithheld(c, lq.Withheld)
 		page, outcome, err := dir.Users(c.Request.Context(), sc.tenantID(), graph.Query{Search: lq.Search,
 			Filter: lq.Filter, OrderBy: lq.OrderBy, Top: lq.Top, Count: lq.Count, SkipToken: lq.SkipToken})
 		sc.setOutcome(outcome)

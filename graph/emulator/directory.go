@@ -80,6 +80,9 @@ type User struct {
 	SignInSessionsValidFromDateTime time.Time `json:"signInSessionsValidFromDateTime"`
 	CreatedDateTime                 time.Time `json:"createdDateTime"`
 	UsageLocation                   string    `json:"usageLocation,omitempty"`
+	// UserType is "Member" or "Guest" ("" means Member, Entra's default for users
+	// created in the tenant: https://learn.microsoft.com/graph/api/resources/user#properties).
+	UserType string `json:"userType,omitempty"`
 	// ManagerID is the id of the user's manager ("" for none).
 	ManagerID string `json:"managerId,omitempty"`
 	// Roles are the gateway app roles assigned to the user (Gateway.Admin, Gateway.Analyst).

@@ -15,6 +15,10 @@ type reqState struct {
 	inBatch                    bool
 	tenantID, appID            string
 	selects                    []string
+	// keyed is set when the user was addressed as /users('{key}') (keys.go): userKey
+	// holds the decoded key and path the escaped path the client sent.
+	keyed         bool
+	userKey, path string
 }
 
 type stateKey struct{}

@@ -36,7 +36,8 @@ type Throttle struct {
 	OmitRetryAfter int
 }
 
-// Request is one entry of the request log. Select is the $select list as sent; Filter
+// Request is one entry of the request log. Select is the $select list as sent, then
+// any $select inside $expand=manager(...) (the managers' fields); Filter
 // and Search are the $filter and $search options verbatim (URL-decoded, not
 // interpreted), for direct requests and $batch items alike, so tests can assert what a
 // client asked Graph for.

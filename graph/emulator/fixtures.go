@@ -47,9 +47,10 @@ func guid(parts ...string) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// DefaultDirectory returns the demo directory: contoso (60 users with a CEO, department
-// managers and reports, photos for about two thirds, 3 deactivated accounts, 2 admins,
-// 3 analysts) and fabrikam (15 users). Each tenant has its own gateway app registration;
+// DefaultDirectory returns the demo directory: contoso (60 generated users with a CEO,
+// department managers and reports, photos for about two thirds, 3 deactivated accounts,
+// 2 admins, 3 analysts, then the 6 edge-case users of contosoEdgeUsers) and fabrikam
+// (15 users). Each tenant has its own gateway app registration;
 // the client apps chat-web, mobile and intranet-directory share their ids across tenants,
 // as multi-tenant apps do. Contoso's gateway registration leaves accessTokenAcceptedVersion
 // unset (v1.0 tokens, Entra's default); fabrikam's sets it to 2 (v2.0 tokens).
@@ -62,7 +63,8 @@ func DefaultDirectory() *Directory {
 
 // GenerateDirectory builds a large deterministic directory for benchmarks: tenants tenants
 // (contoso, fabrikam, then tenant3.example, ...) with usersPerTenant users each, with the
-// same shape as DefaultDirectory (hierarchy, photos, deactivated users, admins, analysts).
+// same shape as DefaultDirectory (hierarchy, photos, deactivated users, admins, analysts,
+// and contoso's edge-case users after its generated ones).
 func GenerateDirectory(seed int64, tenants, usersPerTenant int) *Directory {
 	specs := make([]tenantSpec, 0, tenants)
 	for i := range tenants {
@@ -99,6 +101,9 @@ func generate(seed int64, specs []tenantSpec, shortUPN bool) *Directory {
 		}
 		rng := rand.New(rand.NewPCG(uint64(seed), uint64(len(d.Tenants))))
 		t.Users = generateUsers(rng, s, tid, shortUPN)
+		if s.name == "contoso" {
+			t.Users = append(t.Users, contosoEdgeUsers(tid, s, t.Users)...)
+		}
 		d.Tenants = append(d.Tenants, t)
 	}
 	return d
@@ -202,4 +207,78 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// Edge-case userPrincipalNames of contoso (contosoEdgeUsers). They exercise every key
+// spelling clients send (DESIGN.md §8):
+//   - a B2B guest, whose UPN is "{mail with @ as _}#EXT#@{tenant domain}" and must be sent
+//     with "#" as %23 ("To query a B2B user using the userPrincipalName, encode the hash
+//     (#) character", https://learn.microsoft.com/graph/api/user-get);
+//   - a UPN starting with "$", valid in synced directories ("Prepare for directory
+//     synchronization", https://learn.microsoft.com/microsoft-365/enterprise/prepare-for-directory-synchronization)
+//     and refused by Graph as a path segment (/users/$x@y; microsoftgraph/msgraph-sdk-dotnet#2635);
+//   - "'" (doubled inside /users('...')), "+" (a space if decoded as a query), "&" with
+//     a literal "%41" (an "A" if decoded twice), and a literal "%2B" alone (a "+" if
+//     decoded twice), so that each character has a user of its own.
+const (
+	// GuestUPN is the B2B guest Gwen Marlowe (userType Guest, mail gwen@partner.example).
+	GuestUPN = "gwen_partner.example#EXT#@contoso.example"
+	// DollarUPN is the reception desk account, whose UPN starts with "$".
+	DollarUPN = "$reception@contoso.example"
+	// ApostropheUPN is Kai O'Neill, whose manager is a deactivated user.
+	ApostropheUPN = "o'neill.kai@contoso.example"
+	// PlusUPN is Mara Ellery, whose UPN holds a "+".
+	PlusUPN = "mara+events@contoso.example"
+	// AmpPercentUPN is the R&D lab account, whose UPN holds "&" and a literal "%41".
+	AmpPercentUPN = "r&d%41lab@contoso.example"
+	// PercentUPN is Uma Castellan, whose UPN holds a literal "%2B" (a "+" if decoded twice).
+	PercentUPN = "uma%2Bops@contoso.example"
+)
+
+// contosoEdgeUsers returns the edge-case users appended after contoso's generated users
+// (so the generated ids and order stay as they were). Ids derive from the UPN as
+// AddUser derives them. The guest and two others report to the first department head;
+// Kai O'Neill reports to the first deactivated user that has a manager, so his
+// management chain holds a deactivated manager (Graph returns it like any other).
+func contosoEdgeUsers(tid string, s tenantSpec, generated []User) []User {
+	head, disabled := "", ""
+	if len(generated) > 1 {
+		head = generated[1].ID
+	}
+	for _, u := range generated {
+		if !u.AccountEnabled && u.ManagerID != "" {
+			disabled = u.ID
+			break
+		}
+	}
+	if disabled == "" {
+		disabled = head
+	}
+	type edge struct {
+		upn, given, surname, display, mail, userType, job, dept, manager string
+		photo                                                            bool
+	}
+	edges := []edge{
+		{GuestUPN, "Gwen", "Marlowe", "Gwen Marlowe (Partner)", "gwen@partner.example", "Guest", "Partner Consultant", "", head, false},
+		{DollarUPN, "", "", "Reception Desk", DollarUPN, "", "Reception", "Operations", head, false},
+		{ApostropheUPN, "Kai", "O'Neill", "Kai O'Neill", ApostropheUPN, "", "Engineer", "Engineering", disabled, true},
+		{PlusUPN, "Mara", "Ellery", "Mara Ellery", PlusUPN, "", "Event Coordinator", "Marketing", head, true},
+		{AmpPercentUPN, "", "", "R&D Lab", AmpPercentUPN, "", "Shared Lab Account", "Research", head, true},
+		{PercentUPN, "Uma", "Castellan", "Uma Castellan", PercentUPN, "", "Operations Analyst", "Operations", head, false},
+	}
+	base := time.Date(2024, 5, 6, 9, 0, 0, 0, time.UTC)
+	users := make([]User, 0, len(edges))
+	for i, x := range edges {
+		u := User{ID: guid(tid, "user", strings.ToLower(x.upn)), UserPrincipalName: x.upn, Mail: x.mail,
+			GivenName: x.given, Surname: x.surname, DisplayName: x.display, UserType: x.userType,
+			JobTitle: x.job, Department: x.dept, ManagerID: x.manager, AccountEnabled: true,
+			PreferredLanguage: s.lang, City: s.city, Country: s.country, UsageLocation: s.usage,
+			CreatedDateTime: base.Add(time.Duration(i) * 24 * time.Hour), HasPhoto: x.photo}
+		if x.userType == "" {
+			u.CompanyName = s.company
+		}
+		u.SignInSessionsValidFromDateTime = u.CreatedDateTime
+		users = append(users, u)
+	}
+	return users
 }

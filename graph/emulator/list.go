@@ -10,6 +10,13 @@ import (
 // listQuery is a parsed query on a user collection (GET /users and GET
 // /users/{id}/directReports).
 type listQuery struct {
+	// eventual: ConsistencyLevel: eventual, unless $expand is present: "$expand isn't
+	// supported with advanced query parameters" (https://learn.microsoft.com/graph/aad-advanced-queries),
+	// and Graph then answers as if the header were absent, e.g. $search with $expand gets
+	// "Request with $search query parameter only works through MSGraph with a special
+	// request header" despite the header (microsoftgraph/microsoft-graph-docs-contrib#2577).
+	eventual bool
+	expand   *expandQuery // $expand=manager[($select=...)], nil without
 	sel      []string
 	top      int
 	count    bool // @odata.count is answered (requested and ConsistencyLevel: eventual)
@@ -17,7 +24,8 @@ type listQuery struct {
 	match    []pred
 	order    []orderKey
 	offset   int
-	first    bool // the first page (no $skiptoken)
+	first    bool         // the first page (no $skiptoken)
+	ts       *tenantState // the tenant, for $expand; set by the handler
 }
 
 // parseListQuery validates the query options of a user collection. Graph documents
@@ -31,6 +39,10 @@ func parseListQuery(r *http.Request) (*listQuery, *queryError) {
 	if lq.sel, qerr = parseSelect(r); qerr != nil {
 		return nil, qerr
 	}
+	if lq.expand, qerr = parseExpand(r, false); qerr != nil {
+		return nil, qerr
+	}
+	lq.eventual = eventual(r) && lq.expand == nil
 	if lq.top, qerr = parseTop(r); qerr != nil {
 		return nil, qerr
 	}
@@ -75,8 +87,8 @@ func (lq *listQuery) parseCount(r *http.Request) *queryError {
 	}
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "true":
-		lq.count = eventual(r)
-		lq.advanced = eventual(r)
+		lq.count = lq.eventual
+		lq.advanced = lq.eventual
 	case "false":
 	default:
 		return badRequest(fmt.Sprintf("'%s' is not a valid count option.", v))
@@ -91,7 +103,7 @@ func (lq *listQuery) parseSearch(r *http.Request) *queryError {
 	if !ok || strings.TrimSpace(v) == "" {
 		return nil
 	}
-	if !eventual(r) {
+	if !lq.eventual {
 		return unsupported("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
 	}
 	f, qerr := parseSearch(v)
@@ -189,7 +201,11 @@ func (e *Emulator) page(r *http.Request, lq *listQuery, src []*User, context str
 	end := min(start+lq.top, len(matched))
 	value := make([]ordered, 0, end-start)
 	for _, u := range matched[start:end] {
-		value = append(value, projectUser(u, lq.sel, odataType))
+		item := projectUser(u, lq.sel, odataType)
+		if lq.expand != nil {
+			item = lq.expand.apply(item, lq.ts, u)
+		}
+		value = append(value, item)
 	}
 	body := ordered{{"@odata.context", e.url + "/v1.0/$metadata#" + context + selectSuffix(lq.sel)}}
 	if lq.count && lq.first {

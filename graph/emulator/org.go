@@ -11,7 +11,7 @@ func (e *Emulator) handleManager(w http.ResponseWriter, r *http.Request, ts *ten
 		writeQueryError(w, r, qerr)
 		return
 	}
-	id := r.PathValue("id")
+	id := userKey(r)
 	e.mu.RLock()
 	u := ts.lookup(id)
 	var m *User
@@ -46,18 +46,13 @@ func (e *Emulator) handleDirectReports(w http.ResponseWriter, r *http.Request, t
 		writeQueryError(w, r, qerr)
 		return
 	}
-	id := r.PathValue("id")
+	id := userKey(r)
+	lq.ts = ts
 	e.mu.RLock()
 	u := ts.lookup(id)
 	var body ordered
 	if u != nil {
-		reports := make([]*User, 0, len(ts.reports[u.ID]))
-		for _, rid := range ts.reports[u.ID] {
-			if rep := ts.byID[rid]; rep != nil {
-				reports = append(reports, rep)
-			}
-		}
-		body = e.page(r, lq, e.listed(r, ts, reports), "directoryObjects", true)
+		body = e.page(r, lq, e.listed(lq.eventual, ts, ts.reportsOf(u)), "directoryObjects", true)
 	}
 	e.mu.RUnlock()
 	if u == nil {
@@ -65,4 +60,15 @@ func (e *Emulator) handleDirectReports(w http.ResponseWriter, r *http.Request, t
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// reportsOf returns u's direct reports in directory order; callers hold e.mu.
+func (ts *tenantState) reportsOf(u *User) []*User {
+	reports := make([]*User, 0, len(ts.reports[u.ID]))
+	for _, rid := range ts.reports[u.ID] {
+		if rep := ts.byID[rid]; rep != nil {
+			reports = append(reports, rep)
+		}
+	}
+	return reports
 }

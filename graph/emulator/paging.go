@@ -19,7 +19,11 @@ import (
 func pageKey(r *http.Request) string {
 	q := r.URL.Query()
 	h := sha256.New()
-	h.Write([]byte(strings.ToLower(r.URL.Path) + "?"))
+	path := r.URL.Path
+	if st := state(r); st.keyed {
+		path = st.path
+	}
+	h.Write([]byte(strings.ToLower(path) + "?"))
 	for _, k := range pageParams(q) {
 		h.Write([]byte(k + "=" + strings.Join(q[k], ",") + "&"))
 	}
@@ -69,5 +73,5 @@ func (e *Emulator) nextLink(r *http.Request, offset int) string {
 			sb.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(v) + "&")
 		}
 	}
-	return e.url + r.URL.EscapedPath() + "?" + sb.String() + "$skiptoken=" + skipTokenPrefix + b64.EncodeToString(raw)
+	return e.url + requestPath(r) + "?" + sb.String() + "$skiptoken=" + skipTokenPrefix + b64.EncodeToString(raw)
 }

@@ -193,7 +193,7 @@ func photoSize(v string) (size int, ok, badSyntax bool) {
 
 // photoUser resolves the user and size of a photo request or writes the error.
 func (e *Emulator) photoUser(w http.ResponseWriter, r *http.Request, ts *tenantState) (string, int, bool) {
-	id := r.PathValue("id")
+	id := userKey(r)
 	size, ok, bad := photoSize(r.PathValue("size"))
 	e.mu.RLock()
 	u := ts.lookup(id)
@@ -255,7 +255,7 @@ func (e *Emulator) handlePhotoValue(w http.ResponseWriter, r *http.Request, ts *
 
 // handlePhotoList serves /users/{id}/photos.
 func (e *Emulator) handlePhotoList(w http.ResponseWriter, r *http.Request, ts *tenantState) {
-	id := r.PathValue("id")
+	id := userKey(r)
 	e.mu.RLock()
 	u := ts.lookup(id)
 	var uid string

@@ -57,7 +57,7 @@ func (e *Emulator) revokeAnswer(ts *tenantState) RevokeAnswer {
 // handleRevoke serves POST /v1.0/users/{id}/revokeSignInSessions (by id or
 // userPrincipalName: https://learn.microsoft.com/en-us/graph/api/user-revokesigninsessions).
 func (e *Emulator) handleRevoke(w http.ResponseWriter, r *http.Request, ts *tenantState) {
-	id := r.PathValue("id")
+	id := userKey(r)
 	e.mu.Lock()
 	u := ts.lookup(id)
 	if u != nil {
@@ -134,7 +134,7 @@ const errPresenceID = "Invalid user id: presence is read by user object id (GUID
 
 // handlePresence serves GET /v1.0/users/{id}/presence.
 func (e *Emulator) handlePresence(w http.ResponseWriter, r *http.Request, ts *tenantState) {
-	id := r.PathValue("id")
+	id := userKey(r)
 	if !spec.IsObjectID(id) {
 		graphError(w, r, http.StatusBadRequest, "BadRequest", errPresenceID)
 		return

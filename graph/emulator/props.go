@@ -117,7 +117,12 @@ var userProps = func() map[string]prop {
 			local, _, _ := strings.Cut(u.UserPrincipalName, "@")
 			return local
 		}),
-		stringProp("userType", func(*User) string { return "Member" }),
+		stringProp("userType", func(u *User) string {
+			if u.UserType == "" {
+				return "Member"
+			}
+			return u.UserType
+		}),
 		{name: "businessPhones", get: func(u *User) any {
 			if u.BusinessPhones == nil {
 				return []string{}

@@ -96,7 +96,17 @@ func parseSelect(r *http.Request) ([]string, *queryError) {
 	if !ok || strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
-	var sel, logged []string
+	sel, logged, qerr := selectList(raw)
+	if qerr != nil {
+		return nil, qerr
+	}
+	state(r).selects = logged
+	return sel, nil
+}
+
+// selectList parses a comma-separated $select list into canonical property names
+// (without repeats) and the names as sent.
+func selectList(raw string) (sel, logged []string, qerr *queryError) {
 	seen := map[string]bool{}
 	for _, f := range strings.Split(raw, ",") {
 		f = strings.TrimSpace(f)
@@ -105,7 +115,7 @@ func parseSelect(r *http.Request) ([]string, *queryError) {
 		}
 		p, ok := userProps[strings.ToLower(f)]
 		if !ok {
-			return nil, unknownProp(f)
+			return nil, nil, unknownProp(f)
 		}
 		logged = append(logged, f)
 		if !seen[p.name] {
@@ -113,8 +123,7 @@ func parseSelect(r *http.Request) ([]string, *queryError) {
 			sel = append(sel, p.name)
 		}
 	}
-	state(r).selects = logged
-	return sel, nil
+	return sel, logged, nil
 }
 
 // selectSuffix renders "(a,b)" for @odata.context ("" without $select).

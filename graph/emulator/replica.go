@@ -131,10 +131,11 @@ func (e *Emulator) tokenServiceUser(ts *tenantState, u *User) *User {
 }
 
 // listed returns users (ts.users, or a relationship's members such as direct reports)
-// as a list request sees them: from the lagging index for an advanced query
-// (ConsistencyLevel: eventual), else as they are. Callers hold e.mu.
-func (e *Emulator) listed(r *http.Request, ts *tenantState, users []*User) []*User {
-	if !eventual(r) {
+// as a list request sees them: from the lagging index for an advanced query (eventual:
+// ConsistencyLevel: eventual, which Graph ignores when $expand is present; see
+// listQuery.eventual), else as they are. Callers hold e.mu.
+func (e *Emulator) listed(eventual bool, ts *tenantState, users []*User) []*User {
+	if !eventual {
 		return users
 	}
 	return asIndexed(e.lagging(ts), users)

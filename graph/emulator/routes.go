@@ -18,7 +18,7 @@ var (
 )
 
 // routes lists the whole HTTP surface; the patterns double as the request log's route
-// templates.
+// templates. Every spelling of a user key reaches the {id} routes (keys.go).
 func (e *Emulator) routes() *http.ServeMux {
 	m := http.NewServeMux()
 	// Entra ID: v2.0 and v1.0 discovery and key sets (discovery.go), the token endpoint.
@@ -31,9 +31,11 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /common/userrealm/{username}", e.handleUserRealm)
 	// Microsoft Graph v1.0.
 	m.HandleFunc("GET /v1.0/users", e.graph(permRead, true, e.handleListUsers))
+	m.HandleFunc("GET /v1.0/users/$count", e.graph(permRead, true, e.handleCount))
 	m.HandleFunc("GET /v1.0/users/{id}", e.graph(permRead, true, e.handleGetUser))
 	m.HandleFunc("GET /v1.0/users/{id}/manager", e.graph(permRead, true, e.handleManager))
 	m.HandleFunc("GET /v1.0/users/{id}/directReports", e.graph(permRead, true, e.handleDirectReports))
+	m.HandleFunc("GET /v1.0/users/{id}/directReports/$count", e.graph(permRead, true, e.handleReportsCount))
 	m.HandleFunc("GET /v1.0/users/{id}/photo", e.graph(permRead, true, e.handlePhotoMeta))
 	m.HandleFunc("GET /v1.0/users/{id}/photo/$value", e.graph(permRead, true, e.handlePhotoValue))
 	m.HandleFunc("GET /v1.0/users/{id}/photos", e.graph(permRead, true, e.handlePhotoList))

@@ -205,9 +205,13 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request) {
 	start := e.now()
 	st := state(r)
 	sw := &statusWriter{ResponseWriter: w}
+	// Graph reads ";" in a query as part of a value ($expand=manager($levels=max;$select=id),
+	// https://learn.microsoft.com/graph/api/user-list-manager); Go's url.ParseQuery
+	// drops any pair holding one (golang.org/issue/25192), so it is escaped first.
+	r.URL.RawQuery = strings.ReplaceAll(r.URL.RawQuery, ";", "%3B")
 	if err := decodeBody(r); err != nil {
 		graphError(sw, r, http.StatusBadRequest, "BadRequest", "The request body could not be decompressed: invalid gzip data.")
-	} else {
+	} else if routeUserKey(sw, r) {
 		e.mux.ServeHTTP(sw, r)
 	}
 	if sw.status == 0 {

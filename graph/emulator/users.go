@@ -2,19 +2,17 @@ package emulator
 
 import (
 	"net/http"
-	"slices"
-	"strconv"
-	"strings"
 )
 
-// handleGetUser serves GET /v1.0/users/{id|userPrincipalName} (and /users/$count).
+// handleGetUser serves GET /v1.0/users/{id|userPrincipalName} in every key spelling
+// (keys.go), with $select and $expand=manager (expand.go).
 func (e *Emulator) handleGetUser(w http.ResponseWriter, r *http.Request, ts *tenantState) {
-	id := r.PathValue("id")
-	if id == "$count" {
-		e.handleCount(w, r, ts)
-		return
-	}
+	id := userKey(r)
 	sel, qerr := parseSelect(r)
+	var x *expandQuery
+	if qerr == nil {
+		x, qerr = parseExpand(r, true)
+	}
 	if qerr != nil {
 		writeQueryError(w, r, qerr)
 		return
@@ -24,6 +22,9 @@ func (e *Emulator) handleGetUser(w http.ResponseWriter, r *http.Request, ts *ten
 	var body ordered
 	if u != nil {
 		body = projectUser(u, sel, false)
+		if x != nil {
+			body = x.apply(body, ts, u)
+		}
 	}
 	e.mu.RUnlock()
 	if u == nil {
@@ -40,40 +41,6 @@ func notFound(w http.ResponseWriter, r *http.Request, id string) {
 		"Resource '"+id+"' does not exist or one of its queried reference-property objects are not present.")
 }
 
-// handleCount serves GET /v1.0/users/$count, with $filter and $search. Graph
-// documents it as an advanced query: without ConsistencyLevel: eventual it answers
-// Request_BadRequest "$count is not currently supported."
-// (https://learn.microsoft.com/graph/aad-advanced-queries#error-handling-for-advanced-queries-on-directory-objects),
-// and with it the count as text/plain (https://learn.microsoft.com/graph/api/user-list).
-func (e *Emulator) handleCount(w http.ResponseWriter, r *http.Request, ts *tenantState) {
-	if !eventual(r) {
-		graphError(w, r, http.StatusBadRequest, "Request_BadRequest", "$count is not currently supported.")
-		return
-	}
-	lq := &listQuery{advanced: true}
-	qerr := lq.parseSearch(r)
-	if v, ok := option(r.URL.Query(), "filter"); ok && qerr == nil && strings.TrimSpace(v) != "" {
-		var f pred
-		if f, qerr = parseFilter(v, true); qerr == nil {
-			lq.match = append(lq.match, f)
-		}
-	}
-	if qerr != nil {
-		writeQueryError(w, r, qerr)
-		return
-	}
-	n := 0
-	e.mu.RLock()
-	for _, u := range e.listed(r, ts, ts.users) {
-		if !slices.ContainsFunc(lq.match, func(f pred) bool { return !f(u) }) {
-			n++
-		}
-	}
-	e.mu.RUnlock()
-	w.Header().Set("Content-Type", "text/plain;charset=utf-8")
-	_, _ = w.Write([]byte(strconv.Itoa(n)))
-}
-
 // handleListUsers serves GET /v1.0/users. Advanced queries (ConsistencyLevel:
 // eventual) are answered from the lagging index (see replica.go).
 func (e *Emulator) handleListUsers(w http.ResponseWriter, r *http.Request, ts *tenantState) {
@@ -82,8 +49,9 @@ func (e *Emulator) handleListUsers(w http.ResponseWriter, r *http.Request, ts *t
 		writeQueryError(w, r, qerr)
 		return
 	}
+	lq.ts = ts
 	e.mu.RLock()
-	body := e.page(r, lq, e.listed(r, ts, ts.users), "users", false)
+	body := e.page(r, lq, e.listed(lq.eventual, ts, ts.users), "users", false)
 	e.mu.RUnlock()
 	writeJSON(w, http.StatusOK, body)
 }

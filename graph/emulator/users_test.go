@@ -214,7 +214,7 @@ func TestListUsers(t *testing.T) {
 		{"filter unknown property", `$filter=shoeSize eq '4'`, nil, 400, "BadRequest", nil},
 		{"filter endswith needs advanced", `$filter=endswith(mail,'example')`, nil, 400, "Request_UnsupportedQuery", nil},
 		{"filter endswith advanced", `$filter=endswith(mail,'@contoso.example')&$count=true`, eventual, 200, "", func(t *testing.T, _ map[string]any, v []map[string]any) {
-			if len(v) != len(ti.Users) {
+			if len(v) != len(ti.Users)-1 { // all but the guest, whose mail is at partner.example
 				t.Fatalf("got %d", len(v))
 			}
 		}},

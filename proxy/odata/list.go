@@ -29,6 +29,10 @@ type ListQuery struct {
 	ReportCount bool
 	// SkipToken continues a listing: Graph's opaque token, passed unchanged.
 	SkipToken string
+	// Withheld lists the hidden properties of the $search clauses left out (operands of
+	// an OR that keeps a visible one; see policy.Client.CheckSearch), for the answer to
+	// report as withheld.
+	Withheld []string
 }
 
 // ForList checks q's list options against the client app's policy and returns the query
@@ -36,7 +40,8 @@ type ListQuery struct {
 // eventual (see Eventual), which $search needs (without it the error's code is
 // CodeUnsupportedQuery, Graph's answer) and without which $count=true is ignored, as
 // Graph ignores it. $search, $filter and $orderby must pass cl.CheckSearch (about
-// others), cl.CheckFilter and cl.CheckOrderBy, or the error's code is CodeBadRequest.
+// others; the search clauses it leaves out are in Withheld), cl.CheckFilter and
+// cl.CheckOrderBy, or the error's code is CodeBadRequest.
 // The filter "accountEnabled eq true" is always added and Top defaults to DefaultTop.
 // Errors are *Error.
 // See https://learn.microsoft.com/graph/aad-advanced-queries.
@@ -49,7 +54,7 @@ func (q Query) ForList(cl *policy.Client, eventual bool) (ListQuery, error) {
 	lq.ReportCount = q.Count && eventual
 	var err error
 	if q.Search != "" {
-		if lq.Search, err = cl.CheckSearch(q.Search, false); err != nil {
+		if lq.Search, lq.Withheld, err = cl.CheckSearch(q.Search, false); err != nil {
 			return ListQuery{}, badRequest(fmt.Sprintf("Invalid $search: %v", err))
 		}
 	}

@@ -1,5 +1,5 @@
 // Package odata reads Microsoft Graph's OData system query options ($select, $search,
-// $filter, $orderby, $top, $count, $skiptoken) into a typed Query, and checks a list
+// $filter, $orderby, $top, $count, $skiptoken, $expand=manager) into a typed Query, and checks a list
 // query against a client app's policy before it is sent to Graph. It knows nothing of
 // HTTP frameworks: the gateway passes it the raw query string and the ConsistencyLevel
 // header, and maps an *Error to a 400 response in Graph's error envelope. It is used for
@@ -22,14 +22,19 @@ const (
 	OptTop
 	OptCount
 	OptSkipToken
+	OptExpand
 )
 
 // Option sets by kind of resource.
 const (
 	// None accepts no system query option (e.g. presence).
 	None Options = 0
-	// Entity accepts $select only: one user, their manager, a photo.
+	// Entity accepts $select only: a user's manager, a photo.
 	Entity = OptSelect
+	// User accepts the options of one user (/me, /users/{id}): $select,
+	// $expand=manager (see Expand) and $count, which Microsoft Graph Toolkit's person
+	// card sends there along with $expand and which has no effect on one user.
+	User = OptSelect | OptExpand | OptCount
 	// List accepts every option of a user collection.
 	List = OptSelect | OptSearch | OptFilter | OptOrderBy | OptTop | OptCount | OptSkipToken
 )
@@ -37,7 +42,7 @@ const (
 // optionNames names each option as Parse keys it: lower case, without "$".
 var optionNames = map[string]Options{
 	"select": OptSelect, "search": OptSearch, "filter": OptFilter, "orderby": OptOrderBy,
-	"top": OptTop, "count": OptCount, "skiptoken": OptSkipToken,
+	"top": OptTop, "count": OptCount, "skiptoken": OptSkipToken, "expand": OptExpand,
 }
 
 // allows reports whether o holds the option key (lower case, without "$").

@@ -14,11 +14,12 @@ func TestOptionNames(t *testing.T) {
 			t.Errorf("%s shares a bit", name)
 		}
 		seen |= opt
-		if !List.allows(name) || None.allows(name) || Entity.allows(name) != (name == "select") {
+		if List.allows(name) == (name == "expand") || None.allows(name) || Entity.allows(name) != (name == "select") ||
+			User.allows(name) != (name == "select" || name == "expand" || name == "count") {
 			t.Errorf("option sets disagree on %s", name)
 		}
 	}
-	if seen != List {
-		t.Errorf("List = %b, options = %b", List, seen)
+	if seen != List|User {
+		t.Errorf("List|User = %b, options = %b", List|User, seen)
 	}
 }

@@ -34,6 +34,8 @@ type Query struct {
 	// Unserved lists the Graph user properties graphgate never serves that $select
 	// named, once each in canonical casing: they are withheld, not refused.
 	Unserved []string
+	// Expand is the validated $expand=manager(...), or nil.
+	Expand *Expand
 
 	raw map[string]string // option name (lower case, without "$") -> raw value
 }
@@ -46,8 +48,8 @@ func (q Query) RawSelect() string { return q.raw["select"] }
 // accepting them with or without "$" and in any case, as Graph does. Parameters that are
 // not OData options are ignored. It returns an *Error (CodeBadRequest) for a query
 // longer than MaxQueryLength or malformed, an option outside allowed, an option given
-// twice, an unknown $select property, a $top outside 1..MaxTop or a $count other than
-// true or false. $search, $filter and $orderby are checked later, by ForList. When
+// twice, an unknown $select property, an $expand other than manager (see Expand), a $top
+// outside 1..MaxTop or a $count other than true or false. $search, $filter and $orderby are checked later, by ForList. When
 // $select parsed but $top or $count did not, the returned Query still holds Unserved,
 // so the answer can say which properties were withheld, as for any other 400.
 func Parse(rawQuery string, allowed Options) (Query, error) {
@@ -59,6 +61,11 @@ func Parse(rawQuery string, allowed Options) (Query, error) {
 	if v, ok := raw["select"]; ok {
 		if q.Select, q.Unserved, err = parseSelect(v); err != nil {
 			return Query{}, err
+		}
+	}
+	if v, ok := raw["expand"]; ok {
+		if q.Expand, err = parseExpand(v); err != nil {
+			return Query{Unserved: q.Unserved}, err
 		}
 	}
 	if v, ok := raw["top"]; ok {
@@ -93,9 +100,9 @@ func readOptions(rawQuery string, allowed Options) (map[string]string, error) {
 	if len(rawQuery) > MaxQueryLength {
 		return nil, badRequest("The query string is too long.")
 	}
-	values, err := url.ParseQuery(rawQuery)
+	values, err := parseValues(rawQuery)
 	if err != nil {
-		return nil, badRequest("The query string is malformed.")
+		return nil, err
 	}
 	names := make([]string, 0, len(values))
 	for name := range values {
@@ -117,6 +124,40 @@ func readOptions(rawQuery string, allowed Options) (map[string]string, error) {
 		raw[key] = values[name][0]
 	}
 	return raw, nil
+}
+
+// parseValues splits a query string into its parameters as url.ParseQuery does, except
+// that a ';' may stand inside parentheses, where OData separates the options of an
+// expanded navigation ("$expand=manager($levels=max;$select=id)"): Microsoft Graph
+// Toolkit sends that unescaped. A ';' elsewhere, which url.ParseQuery refuses as an old
+// parameter separator, stays malformed.
+func parseValues(rawQuery string) (url.Values, error) {
+	malformed := badRequest("The query string is malformed.")
+	values := url.Values{}
+	for part := range strings.SplitSeq(rawQuery, "&") {
+		if part == "" {
+			continue
+		}
+		depth := 0
+		for _, c := range []byte(part) {
+			switch {
+			case c == '(':
+				depth++
+			case c == ')' && depth > 0:
+				depth--
+			case c == ';' && depth == 0:
+				return nil, malformed
+			}
+		}
+		k, v, _ := strings.Cut(part, "=")
+		key, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return nil, malformed
+		}
+		values[key] = append(values[key], val)
+	}
+	return values, nil
 }
 
 // parseSelect parses a $select value into the properties graphgate serves and those it

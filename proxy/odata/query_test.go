@@ -68,6 +68,10 @@ func TestParse(t *testing.T) {
 		{name: "too long", raw: "x=" + strings.Repeat("a", odata.MaxQueryLength-1), allowed: odata.List, wantErr: bad("The query string is too long.")},
 		{name: "bad escape", raw: "$select=%zz", allowed: odata.Entity, wantErr: bad("The query string is malformed.")},
 		{name: "semicolon", raw: "$top=1;$count=true", allowed: odata.List, wantErr: bad("The query string is malformed.")},
+		{name: "semicolon after parentheses", raw: "$expand=manager($levels=1);$count=true", allowed: odata.User, wantErr: bad("The query string is malformed.")},
+		{name: "semicolon in a non-OData parameter", raw: "a=1;b=2", allowed: odata.User, wantErr: bad("The query string is malformed.")},
+		{name: "count on one user", raw: "$count=true&$select=id", allowed: odata.User, want: odata.Query{Select: []string{"id"}, Count: true}},
+		{name: "expand on a manager", raw: "$expand=manager", allowed: odata.Entity, wantErr: notSupported("expand")},
 		// $select.
 		{name: "empty select", raw: "$select=", allowed: odata.Entity},
 		{name: "select duplicates", raw: "$select=mail,Mail,id", allowed: odata.Entity, want: odata.Query{Select: []string{"mail", "id"}}},

@@ -1,0 +1,351 @@
+package odata
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/graphgate/graphgate/graph/spec"
+)
+
+// Resource is the kind of resource a request URL addresses.
+type Resource uint8
+
+// The resources graphgate serves. Each has one canonical route (see Target.Route).
+const (
+	ResUser               Resource = iota + 1 // /me, /users/{key}
+	ResUsers                                  // /users
+	ResUsersCount                             // /users/$count
+	ResManager                                // {user}/manager
+	ResDirectReports                          // {user}/directReports
+	ResDirectReportsCount                     // {user}/directReports/$count
+	ResPhoto                                  // {user}/photo, {user}/photos/{size}
+	ResPhotoValue                             // {user}/photo/$value, {user}/photos/{size}/$value
+	ResPresence                               // {user}/presence
+	ResGetPresences                           // /communications/getPresencesByUserId
+	ResBatch                                  // /$batch
+)
+
+// Target is a request URL's resource path read the way Microsoft Graph reads it (OData URL
+// conventions): segments compare case-insensitively, keys come as a segment or in
+// parentheses, percent-encoded or not, and functions may be fully qualified.
+type Target struct {
+	// Version is "v1.0" or "beta".
+	Version string
+	// Resource is what the path addresses.
+	Resource Resource
+	// Me reports a /me path: the subject is the caller.
+	Me bool
+	// UserKey is the decoded key of /users/{key} or /users('{key}'): an object id or a
+	// userPrincipalName ("" for /me and collections).
+	UserKey string
+	// PhotoSize is the decoded {size} of /photos/{size} ("" for /photo).
+	PhotoSize string
+}
+
+// Route is the target's canonical route: its path in Graph's notation with the key
+// written as a placeholder ("/v1.0/users/{id}/photos/{size}/$value", "/beta/me/presence").
+// It never holds a key, so it is also the route template that logs and metrics show.
+func (t Target) Route() string {
+	v := "/" + t.Version
+	switch t.Resource {
+	case ResUsers:
+		return v + "/users"
+	case ResUsersCount:
+		return v + "/users/$count"
+	case ResGetPresences:
+		return v + "/communications/getPresencesByUserId"
+	case ResBatch:
+		return v + "/$batch"
+	}
+	subject := v + "/users/{id}"
+	if t.Me {
+		subject = v + "/me"
+	}
+	nav := navRoutes[t.Resource]
+	if t.PhotoSize != "" {
+		nav = strings.Replace(nav, "/photo", "/photos/{size}", 1)
+	}
+	return subject + nav
+}
+
+// navRoutes are the route suffixes of the resources under a user.
+var navRoutes = map[Resource]string{
+	ResUser:               "",
+	ResManager:            "/manager",
+	ResDirectReports:      "/directReports",
+	ResDirectReportsCount: "/directReports/$count",
+	ResPhoto:              "/photo",
+	ResPhotoValue:         "/photo/$value",
+	ResPresence:           "/presence",
+}
+
+// PathError is a request path graphgate refuses: Status and Code are Graph's answer for
+// that kind of path; Message is meant for the caller and holds no key.
+type PathError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+// Error returns the code and message.
+func (e *PathError) Error() string { return "odata: " + e.Code + ": " + e.Message }
+
+// Graph's answers for paths it cannot resolve.
+var (
+	// errCollectionKey is Graph's answer to /users/$x: a segment after a collection that
+	// starts with "$" is read as a system segment, never as a key; such a UPN must be
+	// written /users('$x'). See
+	// https://learn.microsoft.com/graph/api/user-get#http-request and
+	// https://github.com/microsoftgraph/msgraph-sdk-dotnet/issues/2635.
+	errCollectionKey = &PathError{Status: http.StatusBadRequest, Code: CodeBadRequest,
+		Message: "The request URI is not valid. Since the segment 'users' refers to a collection, this must be the last segment in the request URI or it must be followed by an function or action that can be bound to it otherwise all intermediate segments must refer to a single resource."}
+	// errKeySyntax answers a key in parentheses that is not one OData string literal.
+	errKeySyntax = &PathError{Status: http.StatusBadRequest, Code: CodeBadRequest,
+		Message: "Bad Request - Error in query syntax."}
+	// ErrNoSuchUser answers a key that is neither an object id nor a userPrincipalName:
+	// no user can have it, so Graph answers as for an unknown user (404), and so does
+	// graphgate, without asking Graph.
+	ErrNoSuchUser = &PathError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+		Message: "Resource does not exist or one of its queried reference-property objects are not present."}
+)
+
+// notOffered answers a resource Microsoft Graph has but graphgate does not serve.
+func notOffered(segment string) *PathError {
+	if !segmentWord.MatchString(segment) {
+		segment = "…"
+	}
+	return &PathError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+		Message: "The resource '" + segment + "' exists in Microsoft Graph but is not offered by this gateway."}
+}
+
+// noSegment is Graph's answer for a segment it does not know: 400 BadRequest, naming the
+// segment as Graph does when it looks like a word; a segment that could hold personal
+// data (a UPN) is not repeated.
+func noSegment(segment string) *PathError {
+	msg := "Resource not found for the segment."
+	if segmentWord.MatchString(segment) {
+		msg = "Resource not found for the segment '" + segment + "'."
+	}
+	return &PathError{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: msg}
+}
+
+// segmentWord is a segment noSegment may repeat.
+var segmentWord = regexp.MustCompile(`^[A-Za-z0-9._$()-]{0,64}$`)
+
+// ParsePath reads a Graph request path (escapedPath is the URL's escaped path, e.g. from
+// url.URL.EscapedPath, starting with "/v1.0/" or "/beta/") into a Target. It returns a
+// *PathError, carrying Graph's status and code, for a path that addresses nothing Graph
+// has, a resource graphgate does not serve, a malformed key, or a key no user can have.
+func ParsePath(escapedPath string) (Target, error) {
+	segs, err := segments(escapedPath)
+	if err != nil {
+		return Target{}, err
+	}
+	var t Target
+	switch v := strings.ToLower(segs[0]); v {
+	case "v1.0", "beta":
+		t.Version = v
+	default:
+		return Target{}, noSegment(segs[0])
+	}
+	if len(segs) == 1 {
+		return Target{}, noSegment("")
+	}
+	rest, err := t.root(segs[1:])
+	if err != nil {
+		return Target{}, err
+	}
+	if t.Resource != 0 {
+		if len(rest) > 0 {
+			return Target{}, noSegment(rest[0])
+		}
+		return t, nil
+	}
+	return t, t.navigation(rest)
+}
+
+// segments splits an escaped path into decoded segments; a trailing "/" is ignored.
+func segments(escapedPath string) ([]string, error) {
+	p := strings.TrimSuffix(strings.TrimPrefix(escapedPath, "/"), "/")
+	raw := strings.Split(p, "/")
+	out := make([]string, len(raw))
+	for i, s := range raw {
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, errKeySyntax
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// root reads the path's first resource segment (and the user key after /users) and
+// returns the segments after it. For a collection, function or $batch it sets
+// t.Resource; for a single user it leaves it zero for navigation to set.
+func (t *Target) root(segs []string) ([]string, error) {
+	head := segs[0]
+	lower := strings.ToLower(head)
+	switch {
+	case lower == "me":
+		t.Me = true
+		return segs[1:], nil
+	case lower == "$batch":
+		t.Resource = ResBatch
+		return segs[1:], nil
+	case lower == "communications":
+		if len(segs) > 1 && isName(segs[1], "getPresencesByUserId") {
+			t.Resource = ResGetPresences
+			return segs[2:], nil
+		}
+		return nil, notOffered(head)
+	case lower == "users":
+		if len(segs) == 1 {
+			t.Resource = ResUsers
+			return nil, nil
+		}
+		return t.userSegment(segs[1], segs[2:])
+	case strings.HasPrefix(lower, "users("):
+		key, err := parenKey(head[len("users"):])
+		if err != nil {
+			return nil, err
+		}
+		return segs[1:], t.setKey(key)
+	case spec.IsEntitySet(head):
+		return nil, notOffered(head)
+	}
+	return nil, noSegment(head)
+}
+
+// userSegment reads the segment after /users: $count, a function or a key.
+func (t *Target) userSegment(seg string, rest []string) ([]string, error) {
+	switch {
+	case strings.EqualFold(seg, "$count"):
+		t.Resource = ResUsersCount
+		return rest, nil
+	case strings.HasPrefix(seg, "$"):
+		return nil, errCollectionKey
+	case strings.HasPrefix(strings.ToLower(seg), "microsoft.graph."):
+		return nil, notOffered(seg) // delta(), getByIds, ... are not served
+	}
+	return rest, t.setKey(seg)
+}
+
+// setKey validates a user key: a key no user can have is ErrNoSuchUser.
+func (t *Target) setKey(key string) error {
+	if !IsUserKey(key) {
+		return ErrNoSuchUser
+	}
+	t.UserKey = key
+	return nil
+}
+
+// navigation reads what follows a user: nothing (the user), a navigation property, a
+// photo size, $value, $count and type casts.
+func (t *Target) navigation(segs []string) error {
+	if len(segs) == 0 {
+		t.Resource = ResUser
+		return nil
+	}
+	nav, rest := segs[0], segs[1:]
+	lower := strings.ToLower(nav)
+	switch {
+	case lower == "manager":
+		t.Resource = ResManager
+		rest = skipCast(rest)
+	case lower == "directreports":
+		t.Resource = ResDirectReports
+		rest = skipCast(rest)
+		if len(rest) > 0 && strings.EqualFold(rest[0], "$count") {
+			t.Resource, rest = ResDirectReportsCount, rest[1:]
+		}
+	case lower == "presence":
+		t.Resource = ResPresence
+	case lower == "photo":
+		t.Resource = ResPhoto
+	case lower == "photos" && len(rest) > 0:
+		t.Resource, t.PhotoSize, rest = ResPhoto, rest[0], rest[1:]
+	case strings.HasPrefix(lower, "photos("):
+		size, err := parenKey(nav[len("photos"):])
+		if err != nil {
+			return err
+		}
+		t.Resource, t.PhotoSize = ResPhoto, size
+	case spec.IsUserNavigation(nav):
+		return notOffered(nav)
+	default:
+		return noSegment(nav)
+	}
+	if t.Resource == ResPhoto && len(rest) > 0 && strings.EqualFold(rest[0], "$value") {
+		t.Resource, rest = ResPhotoValue, rest[1:]
+	}
+	if len(rest) > 0 {
+		return noSegment(rest[0])
+	}
+	return nil
+}
+
+// skipCast drops a type cast to user ("microsoft.graph.user"), which selects what these
+// navigations hold anyway.
+func skipCast(segs []string) []string {
+	if len(segs) > 0 && isName(segs[0], "user") {
+		return segs[1:]
+	}
+	return segs
+}
+
+// isName reports whether seg is name, bare or qualified with Graph's namespace
+// ("microsoft.graph.name"), case-insensitively.
+func isName(seg, name string) bool {
+	return strings.EqualFold(seg, name) || strings.EqualFold(seg, "microsoft.graph."+name)
+}
+
+// parenKey reads a key in parentheses, "('literal')", where a quote inside the literal
+// is doubled (OData's string literal for Edm.String keys).
+func parenKey(s string) (string, error) {
+	if len(s) < 2 || s[0] != '(' || s[len(s)-1] != ')' {
+		return "", errKeySyntax
+	}
+	inner := s[1 : len(s)-1]
+	if len(inner) < 2 || inner[0] != '\'' || inner[len(inner)-1] != '\'' {
+		return "", errKeySyntax
+	}
+	lit := inner[1 : len(inner)-1]
+	if strings.Count(lit, "'")%2 != 0 || strings.Contains(strings.ReplaceAll(lit, "''", ""), "'") {
+		return "", errKeySyntax
+	}
+	return strings.ReplaceAll(lit, "''", "'"), nil
+}
+
+// upnPattern accepts the userPrincipalName shapes a user key may take: the characters
+// Entra allows in a UPN's local part (including a guest's "#EXT#" and a leading "$") and
+// a domain. See https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname.
+var upnPattern = regexp.MustCompile(`^[A-Za-z0-9._%+'#!$&*=?^{}|~-]{1,113}@[A-Za-z0-9.-]{1,140}$`)
+
+// IsUserKey reports whether key can address a user: an object id (GUID) or a
+// userPrincipalName.
+func IsUserKey(key string) bool { return spec.IsObjectID(key) || upnPattern.MatchString(key) }
+
+// ErrInvalidKey answers a key of graphgate's own APIs (the admin API) that is neither an
+// object id nor a userPrincipalName.
+var ErrInvalidKey = &PathError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
+	Message: "Invalid object identifier: expected an object id (GUID) or a userPrincipalName."}
+
+// ParseUserKey reads a user key as graphgate's own APIs take it (the admin API): a
+// decoded path segment holding an object id or userPrincipalName, bare or as "('key')"
+// (so that a UPN starting with "$" can be written as on Graph). It returns ErrInvalidKey
+// or, for a malformed literal, another *PathError.
+func ParseUserKey(seg string) (string, error) {
+	key := seg
+	if strings.HasPrefix(seg, "(") {
+		var err error
+		if key, err = parenKey(seg); err != nil {
+			return "", err
+		}
+	}
+	if !IsUserKey(key) {
+		return "", ErrInvalidKey
+	}
+	return key, nil
+}
