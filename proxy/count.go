@@ -55,6 +55,7 @@ func handleUserCount(dir *directory.Directory) gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
+		noteWithheld(c, lq.Withheld)
 		page, outcome, err := dir.Users(c.Request.Context(), sc.tenantID(), graph.Query{Search: lq.Search,
 			Filter: lq.Filter, Top: 1, Count: true})
 		sc.setOutcome(outcome)

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/graphgate/graphgate/proxy/directory"
+	"github.com/graphgate/graphgate/proxy/odata"
 )
 
 // personCardProps is the $select of Microsoft Graph Toolkit's person card, inside and
@@ -151,10 +154,10 @@ func TestExpandRefusals(t *testing.T) {
 		status        int
 		code, message string
 	}{
-		{"levels without ConsistencyLevel", "/v1.0/me?$expand=manager($levels=max)", 400, "Request_UnsupportedQuery", "ConsistencyLevel: eventual"},
-		{"toolkit request without ConsistencyLevel", "/v1.0/" + personCardURL(o.leaf.ID), 400, "Request_UnsupportedQuery", "ConsistencyLevel: eventual"},
+		{"levels without ConsistencyLevel", "/v1.0/me?$expand=manager($levels=max)", 400, "Request_UnsupportedQuery", "Try adding ConsistencyLevel:eventual header"},
+		{"toolkit request without ConsistencyLevel", "/v1.0/" + personCardURL(o.leaf.ID), 400, "Request_UnsupportedQuery", "Try adding ConsistencyLevel:eventual header"},
 		{"directReports", "/v1.0/me?$expand=directReports", 400, "BadRequest", "graphgate expands only manager"},
-		{"two navigations", "/v1.0/me?$expand=manager,directReports", 400, "BadRequest", "one navigation property only"},
+		{"two navigations", "/v1.0/me?$expand=manager,directReports", 400, "BadRequest", "the maximum allowed is 1"},
 		{"levels out of range", "/v1.0/me?$expand=manager($levels=1001)", 400, "BadRequest", "between 1 and 1000"},
 		{"nested filter", "/v1.0/me?$expand=manager($filter=x)", 400, "BadRequest", "Only $select and $levels"},
 		{"on a list", "/v1.0/users?$expand=manager", 400, "BadRequest", "not supported on this resource"},
@@ -169,5 +172,12 @@ func TestExpandRefusals(t *testing.T) {
 				t.Errorf("message: %s", r.Body)
 			}
 		})
+	}
+}
+
+// TestLevelsBoundsAgree: $levels=max walks as far as the directory walks a chain.
+func TestLevelsBoundsAgree(t *testing.T) {
+	if odata.MaxLevels != directory.MaxChain {
+		t.Errorf("odata.MaxLevels %d, directory.MaxChain %d", odata.MaxLevels, directory.MaxChain)
 	}
 }

@@ -161,11 +161,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if isGraphPath(r.URL.Path) {
 		t, err := odata.ParsePath(r.URL.EscapedPath())
 		r = r.WithContext(context.WithValue(r.Context(), targetKey{}, parsedPath{t, err}))
-		r.URL.Path = unroutable
+		u := *r.URL // the caller's request keeps its URL
+		u.Path, u.RawPath = unroutable, ""
 		if err == nil {
-			r.URL.Path = t.Route()
+			u.Path = t.Route()
 		}
-		r.URL.RawPath = ""
+		r.URL = &u
 	}
 	s.engine.ServeHTTP(w, r)
 }

@@ -83,6 +83,28 @@ func (e *Emulator) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// handleTokenV1 is Entra's v1.0 token endpoint (/{tenant}/oauth2/token, advertised by
+// the v1.0 discovery document): it names the target API with "resource" instead of
+// "scope", and otherwise issues what the v2.0 endpoint issues for "{resource}/.default"
+// (the token's version still follows the resource's registration). See
+// https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+// (the v1.0 "resource" parameter) and
+// https://learn.microsoft.com/entra/identity-platform/access-tokens#token-formats.
+func (e *Emulator) handleTokenV1(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err == nil && r.PostForm.Get("scope") == "" {
+		res := strings.TrimSuffix(r.PostForm.Get("resource"), "/")
+		if res == "" && r.PostForm.Get("grant_type") != "" {
+			entraError(w, r, http.StatusBadRequest, "invalid_request", aadMissingParam,
+				"The request body must contain the following parameter: 'resource'.")
+			return
+		}
+		if res != "" {
+			r.PostForm.Set("scope", res+"/.default")
+		}
+	}
+	e.handleToken(w, r)
+}
+
 // tokenTenant resolves the tenant of the token request path or writes the error.
 func (e *Emulator) tokenTenant(w http.ResponseWriter, r *http.Request) *tenantState {
 	seg := r.PathValue("tenant")

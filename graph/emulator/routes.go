@@ -27,6 +27,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /{tenant}/.well-known/openid-configuration", e.handleDiscoveryV1)
 	m.HandleFunc("GET /{tenant}/discovery/keys", e.handleKeysV1)
 	m.HandleFunc("POST /{tenant}/oauth2/v2.0/token", e.handleToken)
+	m.HandleFunc("POST /{tenant}/oauth2/token", e.handleTokenV1)
 	m.HandleFunc("GET /common/UserRealm/{username}", e.handleUserRealm)
 	m.HandleFunc("GET /common/userrealm/{username}", e.handleUserRealm)
 	// Microsoft Graph v1.0.

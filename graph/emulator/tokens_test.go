@@ -247,3 +247,29 @@ func TestCommonJWKS(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenEndpointV1 checks the v1.0 token endpoint the v1.0 discovery document
+// advertises: "resource" names the API; without it the request is refused.
+func TestTokenEndpointV1(t *testing.T) {
+	e := shared(t)
+	ti := tenant(t, e, "contoso.example")
+	post := func(form url.Values) (*http.Response, map[string]any) {
+		resp, b := do(t, e, http.MethodPost, "/"+ti.ID+"/oauth2/token", "", strings.NewReader(form.Encode()),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		return resp, decodeObj(t, b)
+	}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {ti.GatewayAppID},
+		"client_secret": {ti.GatewayClientSecret}, "resource": {"https://graph.microsoft.com"}}
+	resp, m := post(form)
+	tok, _ := m["access_token"].(string)
+	if resp.StatusCode != http.StatusOK || tok == "" {
+		t.Fatalf("v1 client_credentials: %d %v", resp.StatusCode, m)
+	}
+	if code, _ := graphGet(t, e, tok, "/v1.0/users?$top=1", nil); code != http.StatusOK {
+		t.Fatalf("the v1 endpoint's Graph token is refused by Graph: %d", code)
+	}
+	form.Del("resource")
+	if resp, m := post(form); resp.StatusCode != http.StatusBadRequest || !strings.Contains(m["error_description"].(string), "AADSTS900144") {
+		t.Fatalf("without resource: %d %v", resp.StatusCode, m)
+	}
+}

@@ -57,10 +57,11 @@ func (e *Expand) Query() Query {
 // Graph, or the error's code is CodeUnsupportedQuery.
 func (q Query) ForUser(eventual bool) error {
 	if q.Expand != nil && q.Expand.LevelsGiven && !eventual {
-		// The code is Graph's for advanced queries without the header; the message is
-		// graphgate's (Graph's own wording for this case is not documented).
+		// Graph's refusal of an advanced query option without the header, as
+		// graph/emulator/expand.go answers it.
 		return &Error{Code: CodeUnsupportedQuery,
-			Message: "$levels in $expand only works with the request header 'ConsistencyLevel: eventual'."}
+			Message: "Query option '$levels' is not supported because the required parameters might be missing. " +
+				"Try adding ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"}
 	}
 	return nil
 }
@@ -72,7 +73,9 @@ func parseExpand(v string) (*Expand, error) {
 		return nil, nil
 	}
 	if items := splitTop(v, ','); len(items) > 1 {
-		return nil, badRequest("graphgate expands one navigation property only, manager: $expand lists more than one.")
+		// Graph expands one navigation of a user at a time ("for users it is still limited
+		// to a single expanded navigation", microsoftgraph/microsoft-graph-docs#96).
+		return nil, badRequest("The result of parsing $expand contained at least 2 items, but the maximum allowed is 1.")
 	}
 	name, opts, hasOpts := strings.Cut(v, "(")
 	name = strings.TrimSpace(name)

@@ -45,7 +45,7 @@ func TestParseExpand(t *testing.T) {
 		{name: "unknown nested property", raw: "$expand=manager($select=salary)", wantErr: "Could not find a property named 'salary' on type 'microsoft.graph.user'."},
 		{name: "directReports", raw: "$expand=directReports", wantErr: "graphgate expands only manager, on /me and /users/{id}; it does not expand 'directReports'."},
 		{name: "odd name not echoed", raw: "$expand=" + url.QueryEscape("x@y.example"), wantErr: "it does not expand '(invalid name)'."},
-		{name: "two navigations", raw: "$expand=manager,directReports", wantErr: "graphgate expands one navigation property only, manager: $expand lists more than one."},
+		{name: "two navigations", raw: "$expand=manager,directReports", wantErr: "The result of parsing $expand contained at least 2 items, but the maximum allowed is 1."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

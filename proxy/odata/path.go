@@ -272,7 +272,8 @@ func (t *Target) navigation(segs []string) error {
 			return err
 		}
 		t.Resource, t.PhotoSize = ResPhoto, size
-	case spec.IsUserNavigation(nav):
+	case spec.IsUserNavigation(nav) || t.Version == "beta":
+		// beta's user has many more navigations (profile, ...) than v1.0's list.
 		return notOffered(nav)
 	default:
 		return noSegment(nav)

@@ -137,6 +137,7 @@ func TestParsePathRefusals(t *testing.T) {
 		{"/v1.0/users/adele@contoso.example/memberOf", http.StatusNotFound, "Request_ResourceNotFound"},
 		{"/v1.0/users/microsoft.graph.delta()", http.StatusNotFound, "Request_ResourceNotFound"},
 		{"/v1.0/communications/calls", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/beta/users/adele@contoso.example/profile", http.StatusNotFound, "Request_ResourceNotFound"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			target, err := odata.ParsePath(tc.path)

@@ -13,7 +13,7 @@ import (
 // exported returns q's exported fields only, so that queries compare with DeepEqual.
 func exported(q odata.Query) odata.Query {
 	return odata.Query{Select: q.Select, Search: q.Search, Filter: q.Filter, OrderBy: q.OrderBy,
-		Top: q.Top, Count: q.Count, SkipToken: q.SkipToken, Unserved: q.Unserved}
+		Top: q.Top, Count: q.Count, SkipToken: q.SkipToken, Unserved: q.Unserved, Expand: exportedExpand(q.Expand)}
 }
 
 func notSupported(opt string) *odata.Error {
