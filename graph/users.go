@@ -88,8 +88,7 @@ func (c *Client) keyInParentheses(ctx context.Context, b *users.UserItemRequestB
 	if err != nil {
 		return "", err
 	}
-	ri.PathParameters["baseurl"] = c.baseURL
-	u, err := ri.GetUri()
+	u, err := c.sdkURL(ri)
 	if err != nil {
 		return "", err
 	}
@@ -169,6 +168,12 @@ func listConfig(q Query) *users.UsersRequestBuilderGetRequestConfiguration {
 	return &users.UsersRequestBuilderGetRequestConfiguration{Headers: headers, QueryParameters: qp}
 }
 
+// sdkURL is the URL the SDK would send for a request, on this client's base URL.
+func (c *Client) sdkURL(ri *abstractions.RequestInformation) (*url.URL, error) {
+	ri.PathParameters["baseurl"] = c.baseURL
+	return ri.GetUri()
+}
+
 // skipTokenURL rebuilds the next-page URL: the SDK's query parameters have no
 // $skiptoken, so the URL the SDK would send is extended with it and sent raw.
 func (c *Client) skipTokenURL(ctx context.Context, b *users.UsersRequestBuilder, cfg *users.UsersRequestBuilderGetRequestConfiguration, token string) (string, error) {
@@ -176,8 +181,7 @@ func (c *Client) skipTokenURL(ctx context.Context, b *users.UsersRequestBuilder,
 	if err != nil {
 		return "", err
 	}
-	ri.PathParameters["baseurl"] = c.baseURL
-	u, err := ri.GetUri()
+	u, err := c.sdkURL(ri)
 	if err != nil {
 		return "", err
 	}

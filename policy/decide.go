@@ -74,7 +74,7 @@ func (c *Client) Decide(op Operation, self bool, requested []string) Decision {
 		case known:
 			withheld[f] = true
 		default:
-			withheld[safeIdent(name)] = true
+			withheld[SafeIdent(name)] = true
 		}
 	}
 	d := Decision{Allowed: true, Fields: sortedSet(fields)}

@@ -147,12 +147,12 @@ func ParseSelect(raw string) ([]string, error) {
 // unknownProperty is Graph's error for a property the user type does not have. The
 // name is echoed only when it looks like an identifier, and shortened.
 func unknownProperty(name string) error {
-	return &QueryError{Msg: "Could not find a property named '" + safeIdent(name) + "' on type 'microsoft.graph.user'."}
+	return &QueryError{Msg: "Could not find a property named '" + SafeIdent(name) + "' on type 'microsoft.graph.user'."}
 }
 
-// safeIdent returns name if it is a short identifier, and a placeholder otherwise, so
-// that error messages never carry arbitrary caller input.
-func safeIdent(name string) string {
+// SafeIdent returns name if it is a short identifier (a property's shape), and a
+// placeholder otherwise, so that error messages never carry arbitrary caller input.
+func SafeIdent(name string) string {
 	if len(name) == 0 || len(name) > 64 {
 		return "(invalid name)"
 	}

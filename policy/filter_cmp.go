@@ -12,7 +12,7 @@ func (p *filterParser) function() (fnode, error) {
 		if f, ok := CanonicalField(name.val); ok {
 			return nil, &QueryError{Pos: name.pos, Msg: fmt.Sprintf("expected eq, ne or in after property '%s'", f)}
 		}
-		return nil, &QueryError{Pos: name.pos, Msg: fmt.Sprintf("function '%s' is not supported; the only function is startswith", safeIdent(name.val))}
+		return nil, &QueryError{Pos: name.pos, Msg: fmt.Sprintf("function '%s' is not supported; the only function is startswith", SafeIdent(name.val))}
 	}
 	p.next() // "("
 	field, err := p.property()
@@ -112,7 +112,7 @@ func (p *filterParser) property() (string, error) {
 	}
 	f, ok := CanonicalField(t.val)
 	if !ok {
-		return "", &QueryError{Pos: t.pos, Msg: fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'", safeIdent(t.val))}
+		return "", &QueryError{Pos: t.pos, Msg: fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'", SafeIdent(t.val))}
 	}
 	if f != "accountEnabled" && !p.visible(f) {
 		return "", &QueryError{Pos: t.pos, Msg: fmt.Sprintf("property '%s' is not visible to client %q", f, p.client)}

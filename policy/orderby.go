@@ -34,7 +34,7 @@ func (c *Client) CheckOrderBy(raw string) (string, error) {
 		f, known := CanonicalField(words[0])
 		switch {
 		case !known:
-			return "", &QueryError{Msg: fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'", safeIdent(words[0]))}
+			return "", &QueryError{Msg: fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.user'", SafeIdent(words[0]))}
 		case !orderableFields[f]:
 			return "", &QueryError{Msg: fmt.Sprintf("sorting by '%s' is not supported; use displayName or userPrincipalName", f)}
 		case !c.visible(f, false):

@@ -79,15 +79,8 @@ func handleDirectReportsCount(dir *directory.Directory) gin.HandlerFunc {
 			abortWithError(c, err)
 			return
 		}
-		_, u, ok := subject(c, dir, odata.None)
+		_, reports, ok := subjectReports(c, dir, odata.None)
 		if !ok {
-			return
-		}
-		sc := scopeOf(c)
-		reports, outcome, err := dir.DirectReports(c.Request.Context(), sc.tenantID(), u.ID())
-		sc.setOutcome(outcome)
-		if err != nil {
-			abortWithError(c, err)
 			return
 		}
 		writeCount(c, int64(len(reports)))

@@ -3,6 +3,7 @@ package proxy
 import (
 	"github.com/gin-gonic/gin"
 
+	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/odata"
@@ -37,15 +38,8 @@ func handleManager(dir *directory.Directory, dec *decider, ln links) gin.Handler
 // deactivated accounts.
 func handleDirectReports(dir *directory.Directory, dec *decider, ln links) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		q, u, ok := subject(c, dir, odata.Entity)
+		q, reports, ok := subjectReports(c, dir, odata.Entity)
 		if !ok {
-			return
-		}
-		sc := scopeOf(c)
-		reports, outcome, err := dir.DirectReports(c.Request.Context(), sc.tenantID(), u.ID())
-		sc.setOutcome(outcome)
-		if err != nil {
-			abortWithError(c, err)
 			return
 		}
 		value := make([]map[string]any, 0, len(reports))
@@ -57,4 +51,22 @@ func handleDirectReports(dir *directory.Directory, dec *decider, ln links) gin.H
 		}
 		writeJSON(c, gin.H{"@odata.context": ln.context(c, "directoryObjects"), "value": value})
 	}
+}
+
+// subjectReports begins a handler about the enabled direct reports of the route's user:
+// it parses the route's query options, resolves the user and reads the reports. On
+// failure it has already answered.
+func subjectReports(c *gin.Context, dir *directory.Directory, allowed odata.Options) (odata.Query, []graph.User, bool) {
+	q, u, ok := subject(c, dir, allowed)
+	if !ok {
+		return q, nil, false
+	}
+	sc := scopeOf(c)
+	reports, outcome, err := dir.DirectReports(c.Request.Context(), sc.tenantID(), u.ID())
+	sc.setOutcome(outcome)
+	if err != nil {
+		abortWithError(c, err)
+		return q, nil, false
+	}
+	return q, reports, true
 }

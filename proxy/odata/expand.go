@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/graphgate/graphgate/policy"
 )
 
 // $expand on one user, as Graph documents the management chain
@@ -80,7 +82,7 @@ func parseExpand(v string) (*Expand, error) {
 	name, opts, hasOpts := strings.Cut(v, "(")
 	name = strings.TrimSpace(name)
 	if !strings.EqualFold(name, "manager") {
-		return nil, badRequest(fmt.Sprintf("graphgate expands only manager, on /me and /users/{id}; it does not expand '%s'.", shownName(name)))
+		return nil, badRequest(fmt.Sprintf("graphgate expands only manager, on /me and /users/{id}; it does not expand '%s'.", policy.SafeIdent(name)))
 	}
 	e := &Expand{Levels: 1}
 	if !hasOpts {
@@ -148,19 +150,4 @@ func splitTop(s string, sep byte) []string {
 		}
 	}
 	return append(out, s[start:])
-}
-
-// shownName returns name for an error message if it is a short identifier (a
-// navigation property's shape), and a placeholder otherwise, so that messages never
-// carry arbitrary input.
-func shownName(name string) string {
-	if len(name) == 0 || len(name) > 64 {
-		return "(invalid name)"
-	}
-	for i, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
-			return "(invalid name)"
-		}
-	}
-	return name
 }
