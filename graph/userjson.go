@@ -85,11 +85,11 @@ func validateFields(op string, fields []string) error {
 	return nil
 }
 
-// validateID rejects empty ids and ids that could escape the /users/{id} segment. A "#"
-// is allowed: a guest's UPN holds "#EXT#", which the SDK percent-encodes like any other
-// reserved character.
+// validateID rejects empty ids and ids that could escape the /users/{id} segment. "#"
+// and "?" are allowed: a guest's UPN holds "#EXT#", and the SDK percent-encodes both
+// like any other reserved character.
 func validateID(op, id string) error {
-	if id == "" || len(id) > 256 || strings.ContainsAny(id, "/?\\\x00\r\n") || id == "." || id == ".." {
+	if id == "" || len(id) > 256 || strings.ContainsAny(id, "/\\\x00\r\n") || id == "." || id == ".." {
 		return badRequest(op, "invalid_id")
 	}
 	return nil

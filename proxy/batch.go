@@ -84,8 +84,14 @@ func handleBatch(dir *directory.Directory, lim *ratelimit.Limiter, dispatch http
 // validateBatch checks the batch as Graph does before running anything. Ids compare
 // case-insensitively, as on Graph: "id … Not case-sensitive. Must be unique in the batch,
 // otherwise, the batch request fails with a 400 error code"
-// (https://learn.microsoft.com/en-us/graph/json-batching). The gateway runs a batch whose
-// dependsOn mixes sequential and parallel items, which Graph refuses.
+// (https://learn.microsoft.com/en-us/graph/json-batching). An item with a body needs a
+// Content-Type, and a POST needs a body ("When a body is included with the request, the
+// headers object must contain a value for Content-Type", ibid.); Graph fails the whole
+// batch with the message below (microsoftgraph/msgraph-sdk-dotnet#2628). Sequencing
+// follows Graph's rule: every dependsOn names one earlier request, and a batch is either
+// fully parallel or fully sequential (each request on its predecessor, or all on the
+// same one): "Batch should be either fully sequential or fully parallel" (ibid.,
+// microsoftgraph/microsoft-graph-docs#16280).
 func validateBatch(items []batchItem) error {
 	if len(items) == 0 {
 		return errBadRequest("The batch must contain at least one request.")
@@ -102,15 +108,46 @@ func validateBatch(items []batchItem) error {
 			return errBadRequest("Batch request ids must be unique; they compare case-insensitively.")
 		case it.Method == "" || it.URL == "":
 			return errBadRequest("Every batch request needs a method and a url.")
-		}
-		for _, d := range it.DependsOn {
-			if !seen[strings.ToLower(d)] {
-				return errBadRequest("dependsOn may only name requests that come earlier in the batch.")
-			}
+		case (it.hasBody() || strings.EqualFold(it.Method, http.MethodPost)) && (!it.hasBody() || it.header("Content-Type") == ""):
+			return errBadRequest("Write request id : " + it.ID + " does not contain Content-Type header or body.")
+		case len(it.DependsOn) > 1 || len(it.DependsOn) == 1 && !seen[strings.ToLower(it.DependsOn[0])]:
+			return errBadRequest("Invalid dependency for request Id " + it.ID + ": dependsOn names one earlier request.")
 		}
 		seen[strings.ToLower(it.ID)] = true
 	}
+	if !parallelOrSequential(items) {
+		return errBadRequest("Batch should be either fully sequential or fully parallel.")
+	}
 	return nil
+}
+
+// parallelOrSequential reports whether no request depends on another, or every request
+// after the first depends on its predecessor, or all of them on the same request.
+func parallelOrSequential(items []batchItem) bool {
+	deps, serial, same := 0, true, true
+	for i, it := range items {
+		if len(it.DependsOn) == 0 {
+			serial, same = serial && i == 0, same && i == 0
+			continue
+		}
+		deps++
+		serial = serial && strings.EqualFold(it.DependsOn[0], items[i-1].ID)
+		same = same && strings.EqualFold(it.DependsOn[0], items[1].DependsOn[0])
+	}
+	return deps == 0 || serial || same
+}
+
+// hasBody reports whether the item carries a body.
+func (it batchItem) hasBody() bool { return len(it.Body) > 0 && string(it.Body) != "null" }
+
+// header looks an item header up case-insensitively.
+func (it batchItem) header(name string) string {
+	for k, v := range it.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
 }
 
 // batchUserIDs collects the user object ids the items address, read by the same URL
@@ -142,7 +179,7 @@ func runBatchItem(c *gin.Context, dispatch http.Handler, it batchItem, status ma
 		return itemError(c, it.ID, http.StatusBadRequest, "BadRequest", "Invalid batch request url: it must be a relative Graph url.")
 	}
 	var body []byte
-	if len(it.Body) > 0 && string(it.Body) != "null" {
+	if it.hasBody() {
 		body = it.Body
 	}
 	ctx := context.WithValue(context.WithoutCancel(c.Request.Context()), batchItemKey{}, true)
@@ -156,9 +193,6 @@ func runBatchItem(c *gin.Context, dispatch http.Handler, it batchItem, status ma
 	r.Header.Set("Authorization", c.GetHeader("Authorization"))
 	r.Host = c.Request.Host
 	r.TLS = c.Request.TLS
-	if body != nil && r.Header.Get("Content-Type") == "" {
-		r.Header.Set("Content-Type", "application/json")
-	}
 	rec := newRecorder()
 	dispatch.ServeHTTP(rec, r)
 	return recordedResponse(it.ID, rec)

@@ -82,7 +82,6 @@ func TestBatchSemantics(t *testing.T) {
 	body := map[string]any{"requests": []map[string]any{
 		{"id": "me", "method": "GET", "url": "me"},
 		{"id": "missing", "method": "GET", "url": "/users/00000000-0000-0000-0000-000000000000"},
-		{"id": "dep", "method": "GET", "url": "/users/" + users[1].ID, "dependsOn": []string{"missing"}},
 		{"id": "photo", "method": "GET", "url": "/users/" + photoUser.ID + "/photos/48x48/$value"},
 		{"id": "forbidden", "method": "GET", "url": "/users/" + users[1].ID + "/manager"},
 		{"id": "presence", "method": "POST", "url": "/communications/getPresencesByUserId", "body": map[string]any{"ids": []string{users[1].ID}}, "headers": map[string]string{"Content-Type": "application/json"}},
@@ -119,10 +118,25 @@ func TestBatchSemantics(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"me": 200, "missing": 404, "dep": 424, "photo": 200, "forbidden": 403, "presence": 200}
+	want := map[string]int{"me": 200, "missing": 404, "photo": 200, "forbidden": 403, "presence": 200}
 	for id, st := range want {
 		if got[id] != st {
 			t.Errorf("item %s: status %d, want %d", id, got[id], st)
+		}
+	}
+	// A request depending on a failed one is 424; Graph takes dependsOn only in a fully
+	// sequential batch.
+	serial := e.do(http.MethodPost, "/v1.0/$batch", tok, map[string]any{"requests": []map[string]any{
+		{"id": "missing", "method": "GET", "url": "/users/00000000-0000-0000-0000-000000000000"},
+		{"id": "dep", "method": "GET", "url": "/users/" + users[1].ID, "dependsOn": []string{"MISSING"}},
+	}})
+	var sr batchResp
+	if err := json.Unmarshal(serial.Body, &sr); err != nil || serial.Status != 200 || len(sr.Responses) != 2 {
+		t.Fatalf("serial batch: %d %s", serial.Status, serial.Body)
+	}
+	for _, it := range sr.Responses {
+		if it.ID == "dep" && it.Status != http.StatusFailedDependency {
+			t.Errorf("dependent item: %d, want 424", it.Status)
 		}
 	}
 
@@ -133,7 +147,7 @@ func TestBatchSemantics(t *testing.T) {
 	if r := e.do(http.MethodPost, "/v1.0/$batch", tok, tooMany); r.Status != 400 {
 		t.Errorf("21 items: %d", r.Status)
 	}
-	nested := map[string]any{"requests": []map[string]any{{"id": "1", "method": "POST", "url": "/$batch", "body": map[string]any{"requests": []any{}}}}}
+	nested := map[string]any{"requests": []map[string]any{{"id": "1", "method": "POST", "url": "/$batch", "headers": map[string]string{"Content-Type": "application/json"}, "body": map[string]any{"requests": []any{}}}}}
 	if r := e.do(http.MethodPost, "/v1.0/$batch", tok, nested); r.Status != 200 || !strings.Contains(string(r.Body), `"status":400`) {
 		t.Errorf("nested batch: %d %s", r.Status, r.Body)
 	}

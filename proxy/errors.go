@@ -43,11 +43,11 @@ func errBadRequest(msg string) *apiError {
 
 // Shared answers without a cause; apiError values are never modified once made.
 var (
-	errNotFound = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
-		Message: "Resource does not exist or one of its queried reference-property objects are not present."}
+	errNotFound = &apiError{Status: odata.ErrNoSuchUser.Status, Code: odata.ErrNoSuchUser.Code,
+		Message: odata.ErrNoSuchUser.Message} // Graph's answer for an unknown user, one text
 	errImageNotFound = &apiError{Status: http.StatusNotFound, Code: "ImageNotFound", Message: "The photo wasn't found."}
-	errNoRoute       = &apiError{Status: http.StatusNotFound, Code: "BadRequest",
-		Message: "Resource not found for the segment, or the operation is not offered by this gateway."}
+	errNoRoute       = &apiError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+		Message: "No such resource on this gateway."} // outside Graph's paths (see odata.ParsePath)
 	errMethodNotAllowed = &apiError{Status: http.StatusMethodNotAllowed, Code: "Request_BadRequest",
 		Message: "The HTTP method is not allowed for this resource."}
 	errBusy = &apiError{Status: http.StatusServiceUnavailable, Code: "serviceNotAvailable",

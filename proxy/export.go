@@ -95,7 +95,8 @@ func handleExport(dir *directory.Directory, notice *privacy.Notice, marks revoca
 			Profile:     project(u, visible),
 			ProfileNote: "Your directory record as graphgate fetches it from Microsoft Graph, limited to the fields the app " +
 				"you exported with may see. graphgate also processes the fields listed as withheld (their values are shown " +
-				"only to apps allowed to see them) and uses accountEnabled and signInSessionsValidFromDateTime internally.",
+				"only to apps allowed to see them) and uses accountEnabled and signInSessionsValidFromDateTime internally " +
+				"(accountEnabled is answered true to any app that selects it: graphgate serves enabled accounts only).",
 			Processed:  dir.Fields(),
 			Withheld:   withheldFrom(dir.Fields(), visible),
 			CallingApp: sc.client.Name,

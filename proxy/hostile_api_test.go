@@ -126,7 +126,7 @@ func TestHostileDashboardAssets(t *testing.T) {
 				}
 				return
 			}
-			assertGraphError(t, r, tc.status, "BadRequest")
+			assertGraphError(t, r, tc.status, "Request_ResourceNotFound")
 		})
 	}
 }

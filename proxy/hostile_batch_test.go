@@ -48,21 +48,21 @@ func TestHostileBatchItems(t *testing.T) {
 		name, item string
 		status     int
 	}{
-		{"nested $batch", `{"id":"1","method":"POST","url":"/$batch","body":` + inner + `}`, 400},
-		{"nested %24batch", `{"id":"1","method":"POST","url":"/%24batch","body":` + inner + `}`, 400},
-		{"nested %24BATCH", `{"id":"1","method":"POST","url":"%24BATCH","body":` + inner + `}`, 400},
+		{"nested $batch", `{"id":"1","method":"POST","url":"/$batch","headers":{"Content-Type":"application/json"},"body":` + inner + `}`, 400},
+		{"nested %24batch", `{"id":"1","method":"POST","url":"/%24batch","headers":{"Content-Type":"application/json"},"body":` + inner + `}`, 400},
+		{"nested %24BATCH", `{"id":"1","method":"POST","url":"%24BATCH","headers":{"Content-Type":"application/json"},"body":` + inner + `}`, 400},
 		{"absolute url", `{"id":"1","method":"GET","url":"https://graph.microsoft.com/v1.0/me"}`, 400},
 		// Paths Graph's grammar does not resolve: Graph's 400 for an unknown segment.
 		{"scheme-relative url", `{"id":"1","method":"GET","url":"//evil.example/me"}`, 400},
-		{"dot-dot to admin", `{"id":"1","method":"POST","url":"/../admin/v1/cache/purge"}`, 400},
-		{"encoded dot-dot to admin", `{"id":"1","method":"POST","url":"/%2e%2e/admin/v1/cache/purge"}`, 400},
+		{"dot-dot to admin", `{"id":"1","method":"POST","url":"/../admin/v1/cache/purge","headers":{"Content-Type":"application/json"},"body":{}}`, 400},
+		{"encoded dot-dot to admin", `{"id":"1","method":"POST","url":"/%2e%2e/admin/v1/cache/purge","headers":{"Content-Type":"application/json"},"body":{}}`, 400},
 		{"beta inside v1.0", `{"id":"1","method":"GET","url":"/../beta/me/presence"}`, 400},
 		{"DELETE", `{"id":"1","method":"DELETE","url":"/me"}`, 405},
 		{"HEAD", `{"id":"1","method":"HEAD","url":"/me"}`, 405},
 		{"method with space", `{"id":"1","method":"GET /x","url":"/me"}`, 400},
 		{"bad escape", `{"id":"1","method":"GET","url":"/me%"}`, 400},
 		{"item header cannot swap the token", `{"id":"1","method":"GET","url":"/me","headers":{"Authorization":"Bearer x"}}`, 200},
-		{"item gzip header on plain body", `{"id":"1","method":"POST","url":"/communications/getPresencesByUserId","headers":{"Content-Encoding":"gzip"},"body":{"ids":[]}}`, 400},
+		{"item gzip header on plain body", `{"id":"1","method":"POST","url":"/communications/getPresencesByUserId","headers":{"Content-Encoding":"gzip","Content-Type":"application/json"},"body":{"ids":[]}}`, 400},
 		{"lower-case method, no leading slash", `{"id":"1","method":"get","url":"me"}`, 200},
 	}
 	for _, tc := range tests {
@@ -115,6 +115,14 @@ func TestHostileBatchEnvelope(t *testing.T) {
 		{"dependsOn cycle", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","dependsOn":["2"]},{"id":"2","method":"GET","url":"/me","dependsOn":["1"]}]}`), nil, 400},
 		{"dependsOn unknown", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me","dependsOn":["9"]}]}`), nil, 400},
 		{"numeric id", []byte(`{"requests":[{"id":1,"method":"GET","url":"/me"}]}`), nil, 400},
+		// Graph's batch-level rules (json-batching): a body needs a Content-Type, a POST a
+		// body; dependsOn names one earlier request; fully parallel or fully sequential.
+		{"body without Content-Type", []byte(`{"requests":[{"id":"1","method":"POST","url":"/communications/getPresencesByUserId","body":{"ids":[]}}]}`), nil, 400},
+		{"POST without body", []byte(`{"requests":[{"id":"1","method":"POST","url":"/communications/getPresencesByUserId","headers":{"Content-Type":"application/json"}}]}`), nil, 400},
+		{"dependsOn two", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me"},{"id":"3","method":"GET","url":"/me","dependsOn":["1","2"]}]}`), nil, 400},
+		{"dependsOn mixed", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me"},{"id":"3","method":"GET","url":"/me","dependsOn":["2"]}]}`), nil, 400},
+		{"dependsOn serial", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me","dependsOn":["1"]},{"id":"3","method":"GET","url":"/me","dependsOn":["2"]}]}`), nil, 200},
+		{"dependsOn same", []byte(`{"requests":[{"id":"1","method":"GET","url":"/me"},{"id":"2","method":"GET","url":"/me","dependsOn":["1"]},{"id":"3","method":"GET","url":"/me","dependsOn":["1"]}]}`), nil, 200},
 		{"id too long", []byte(`{"requests":[{"id":"` + strings.Repeat("i", 65) + `","method":"GET","url":"/me"}]}`), nil, 400},
 		{"invalid gzip", []byte("not gzip at all"), []string{"Content-Encoding", "gzip"}, 400},
 		{"brotli", []byte(one), []string{"Content-Encoding", "br"}, 415},

@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"strings"
-
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/proxy/odata"
@@ -18,16 +16,10 @@ type parsedPath struct {
 	err    error
 }
 
-// unroutable is the path a Graph request whose path the grammar refused is routed to: no
-// route has it, so the engine's NoRoute handler answers with the grammar's error.
+// unroutable is the route of a Graph request whose path the grammar refused, or whose
+// target no route serves: handleGrammarError answers it, after authentication and rate
+// limiting as for any Graph request. No spelling of a path can reach it otherwise.
 const unroutable = "/v1.0/{unparsable}"
-
-// isGraphPath reports whether a request path is one of Graph's (under /v1.0 or /beta,
-// in any casing), to be read by the URL grammar.
-func isGraphPath(path string) bool {
-	p := strings.ToLower(path)
-	return p == "/v1.0" || p == "/beta" || strings.HasPrefix(p, "/v1.0/") || strings.HasPrefix(p, "/beta/")
-}
 
 // pathOf returns the request's parsed Graph path; ok is false for a request that did
 // not come through Server.serveHTTP's grammar (graphgate's own APIs).
@@ -36,9 +28,9 @@ func pathOf(c *gin.Context) (parsedPath, bool) {
 	return p, ok
 }
 
-// handleNoRoute answers a request no route matched: with the URL grammar's error for a
-// Graph path it refused, else with Graph's answer for an unknown resource.
-func handleNoRoute(c *gin.Context) {
+// handleGrammarError answers a Graph request routed to unroutable with the URL
+// grammar's error.
+func handleGrammarError(c *gin.Context) {
 	if p, ok := pathOf(c); ok && p.err != nil {
 		abortWithError(c, p.err)
 		return

@@ -31,7 +31,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	e := newEngine()
 	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),
 		corsMiddleware(cfg.CORSOrigins), requestLimits())
-	e.NoRoute(handleNoRoute)
+	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", handleHealthz())
@@ -62,6 +62,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 	}
 	v1.POST("/communications/getPresencesByUserId", require(policy.OpPresenceRead), handlePresences(dir, ln))
 	v1.POST("/$batch", handleBatch(dir, lim, dispatch))
+	v1.Any(unroutable[len("/v1.0"):], handleGrammarError)
 
 	// Microsoft Graph Toolkit reads presence from the beta endpoint.
 	beta := e.Group("/beta", requestBody(), who.authenticate(), rateLimit(lim), require(policy.OpPresenceRead))

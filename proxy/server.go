@@ -106,6 +106,7 @@ type Config struct {
 type Server struct {
 	dir    *directory.Directory
 	engine *gin.Engine
+	served map[string]bool // the engine's Graph routes
 }
 
 // New validates cfg and builds the gateway.
@@ -145,6 +146,10 @@ func New(cfg Config) (*Server, error) {
 	if s.engine, err = routes(cfg, dir, http.HandlerFunc(s.serveHTTP)); err != nil {
 		return nil, err
 	}
+	s.served = map[string]bool{}
+	for _, r := range s.engine.Routes() {
+		s.served[r.Path] = odata.IsGraphPath(r.Path)
+	}
 	return s, nil
 }
 
@@ -155,11 +160,15 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // proxy/odata's URL grammar, the one reader of every spelling Graph accepts (any casing,
 // keys as a segment or in parentheses, percent-encoded or not, qualified names); the
 // engine then routes the target's canonical route, which holds no key, and handlers read
-// the key from the target. A path the grammar refuses is routed nowhere and answered with
-// the grammar's error. Direct requests and $batch items both come through here.
+// the key from the target. A path the grammar refuses, or a target no route serves (Graph
+// has it, graphgate does not offer it), is routed to unroutable and answered with the
+// grammar's error. Direct requests and $batch items both come through here.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	if isGraphPath(r.URL.Path) {
+	if odata.IsGraphPath(r.URL.Path) {
 		t, err := odata.ParsePath(r.URL.EscapedPath())
+		if err == nil && !s.served[t.Route()] {
+			err = odata.ErrNotOffered
+		}
 		r = r.WithContext(context.WithValue(r.Context(), targetKey{}, parsedPath{t, err}))
 		u := *r.URL // the caller's request keeps its URL
 		u.Path, u.RawPath = unroutable, ""

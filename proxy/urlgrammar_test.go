@@ -78,6 +78,9 @@ func TestUserKeySpellingsDirectAndInBatch(t *testing.T) {
 	for _, u := range unusualUsers(t, e) {
 		for _, route := range routes {
 			base := e.get("/v1.0/users/"+u.ID+route, tok)
+			if (route == "" || strings.HasPrefix(route, "?") || route == "/presence") && base.Status != http.StatusOK {
+				t.Fatalf("%s by id: %d %s", route, base.Status, base.Body)
+			}
 			for _, sp := range keySpellings(u) {
 				path := "/v1.0/users" + sp.key + route
 				t.Run(sp.name+route, func(t *testing.T) {
@@ -281,6 +284,109 @@ func TestPathsGraphDoesNotServeOrGatewayDoesNotOffer(t *testing.T) {
 			if r.Status != tc.status || errorCode(t, r) != tc.code || strings.Contains(string(r.Body), "Microsoft Graph rejected") {
 				t.Errorf("%s: %d %s; want %d %s", tc.path, r.Status, r.Body, tc.status, tc.code)
 			}
+		}
+	}
+}
+
+// TestDirectReportsPagesAndCounts: $top pages a user's direct reports with an
+// @odata.nextLink that gives the rest, by any key spelling; $count=true counts them on
+// the first page (with ConsistencyLevel: eventual); a foreign $skiptoken is refused.
+func TestDirectReportsPagesAndCounts(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "intranet-directory", e.enabledUsers(0)[0])
+	mgr := managerWithReports(t, e)
+	all := e.get("/v1.0/users/"+mgr.ID+"/directReports?$select=displayName", tok).JSON(t)["value"].([]any)
+	for _, first := range []string{
+		"/v1.0/users/" + mgr.ID + "/directReports?$top=1&$select=displayName&$count=true",
+		"/v1.0/users" + keyInParentheses(mgr.UserPrincipalName) + "/directReports?$top=1&$select=displayName&$count=true",
+	} {
+		var got []any
+		next, pages := e.url+first, 0
+		for next != "" && pages <= len(all) {
+			r := e.get(strings.TrimPrefix(next, e.url), tok, "ConsistencyLevel", "eventual")
+			if r.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", next, r.Status, r.Body)
+			}
+			m := r.JSON(t)
+			if c, ok := m["@odata.count"]; (pages == 0) != ok || ok && int(c.(float64)) != len(all) {
+				t.Fatalf("page %d: @odata.count %v, want %d on the first page only", pages, c, len(all))
+			}
+			got = append(got, m["value"].([]any)...)
+			next, _ = m["@odata.nextLink"].(string)
+			pages++
+		}
+		if pages != len(all) || !sameBody(mustJSON(t, got), mustJSON(t, all)) {
+			t.Fatalf("%s: %d pages gave %v, want %v", first, pages, got, all)
+		}
+	}
+	r := e.get("/v1.0/users/"+mgr.ID+"/directReports?$skiptoken=999999", tok)
+	if r.Status != http.StatusBadRequest || errorCode(t, r) != "Request_UnsupportedQuery" {
+		t.Fatalf("foreign $skiptoken: %d %s", r.Status, r.Body)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestGrammarRefusalsMatchTheEmulator holds the gateway's local refusals to the
+// emulator's, which follows Graph: the same malformed URL gets the same status, code and
+// message from both, so graphgate's copy of Graph's answer cannot drift.
+func TestGrammarRefusalsMatchTheEmulator(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token(0, "intranet-directory", e.enabledUsers(0)[0])
+	ti := e.tenant(0)
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {ti.GatewayAppID},
+		"client_secret": {ti.GatewayClientSecret}, "scope": {"https://graph.microsoft.com/.default"}}
+	resp, err := e.emu.HTTPClient().PostForm(e.emu.URL()+"/"+ti.ID+"/oauth2/v2.0/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tr)
+	resp.Body.Close()
+	if err != nil || tr.AccessToken == "" {
+		t.Fatalf("app token: %v", err)
+	}
+	type answer struct {
+		Status        int
+		Code, Message string
+	}
+	read := func(status int, body []byte) answer {
+		var env struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		_ = json.Unmarshal(body, &env)
+		return answer{status, env.Error.Code, env.Error.Message}
+	}
+	for _, path := range []string{
+		"/v1.0/users/$reception@contoso.example",
+		"/v1.0/users/%24reception@contoso.example/manager",
+		"/v1.0/users('adele@contoso.example",
+		"/v1.0/users(adele@contoso.example)",
+		"/v1.0/users('o'neill.kai@contoso.example')",
+		"/v1.0/users/$count",
+	} {
+		req, _ := http.NewRequest(http.MethodGet, e.emu.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tr.AccessToken)
+		resp, err := e.emu.HTTPClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		resp.Body.Close()
+		graph := read(resp.StatusCode, b.Bytes())
+		gw := e.get(path, tok)
+		if got := read(gw.Status, gw.Body); got != graph || got.Status < 400 {
+			t.Errorf("%s: gateway %+v, emulator (Graph) %+v", path, got, graph)
 		}
 	}
 }

@@ -26,7 +26,7 @@ func (d *driver) userJobs(tn emulator.TenantInfo, c emulator.ClientInfo, i int, 
 	noGone := noneOf(disabled)
 	jobs := []job{
 		{label: "GET /me", method: "GET", path: "/v1.0/me", token: tok, seen: seen},
-		{label: "GET /users/{upn}", method: "GET", path: "/v1.0/users/" + col.UserPrincipalName + "?$select=displayName,mail,mobilePhone", token: tok, seen: seen},
+		{label: "GET /users/{upn}", method: "GET", path: "/v1.0/users" + graphKey(col.UserPrincipalName) + "?$select=displayName,mail,mobilePhone", token: tok, seen: seen},
 		{label: "search", method: "GET", path: "/v1.0/users?$search=" + q(`"displayName:`+col.GivenName+`"`) + "&$select=displayName,jobTitle", token: tok, headers: ev, seen: seen, check: noGone},
 		{label: "filter", method: "GET", path: "/v1.0/users?$filter=" + q("startswith(displayName,'"+col.Surname+"')") + "&$top=5&$count=true", token: tok, headers: ev, seen: seen, check: noGone},
 		{label: "list all", method: "GET", path: "/v1.0/users?$top=999&$count=true&$select=id,displayName", token: tok, headers: ev, seen: seen, check: noGone},
@@ -36,10 +36,10 @@ func (d *driver) userJobs(tn emulator.TenantInfo, c emulator.ClientInfo, i int, 
 	switch i % 6 {
 	case 0:
 		jobs = append(jobs, job{label: "manager", method: "GET", path: "/v1.0/users/" + col.ID + "/manager", token: tok, seen: seen},
-			job{label: "directReports", method: "GET", path: "/v1.0/users/" + col.UserPrincipalName + "/directReports", token: tok, seen: seen, check: noGone})
+			job{label: "directReports", method: "GET", path: "/v1.0/users" + graphKey(col.UserPrincipalName) + "/directReports", token: tok, seen: seen, check: noGone})
 	case 1:
 		jobs = append(jobs, job{label: "presence", method: "GET", path: "/v1.0/users/" + col.ID + "/presence", token: tok, seen: seen},
-			job{label: "beta presence", method: "GET", path: "/beta/users/" + col.UserPrincipalName + "/presence", token: tok, seen: seen})
+			job{label: "beta presence", method: "GET", path: "/beta/users" + graphKey(col.UserPrincipalName) + "/presence", token: tok, seen: seen})
 	case 2:
 		ids := []string{col.ID, me.ID, enabled[(i+2)%len(enabled)].ID}
 		jobs = append(jobs, job{label: "getPresencesByUserId", method: "POST", path: "/v1.0/communications/getPresencesByUserId", token: tok, body: map[string]any{"ids": ids}, seen: seen})
@@ -47,25 +47,25 @@ func (d *driver) userJobs(tn emulator.TenantInfo, c emulator.ClientInfo, i int, 
 		var reqs []map[string]any
 		for k := range 5 {
 			u := enabled[(i+k+1)%len(enabled)]
-			reqs = append(reqs, map[string]any{"id": fmt.Sprint(k + 1), "method": "GET", "url": "/users/" + u.UserPrincipalName + "?$select=displayName,mail"})
+			reqs = append(reqs, map[string]any{"id": fmt.Sprint(k + 1), "method": "GET", "url": "/users" + graphKey(u.UserPrincipalName) + "?$select=displayName,mail"})
 		}
 		reqs = append(reqs, map[string]any{"id": "6", "method": "GET", "url": "/users/" + col.ID + "/photo/$value"},
-			map[string]any{"id": "7", "method": "GET", "url": "/me", "dependsOn": []string{"1"}})
+			map[string]any{"id": "7", "method": "GET", "url": "/me"})
 		jobs = append(jobs, job{label: "$batch", method: "POST", path: "/v1.0/$batch", token: tok, body: map[string]any{"requests": reqs}, seen: seen})
 	case 4:
-		jobs = append(jobs, job{label: "photo meta", method: "GET", path: "/v1.0/users/" + col.UserPrincipalName + "/photo", token: tok},
+		jobs = append(jobs, job{label: "photo meta", method: "GET", path: "/v1.0/users" + graphKey(col.UserPrincipalName) + "/photo", token: tok},
 			job{label: "photo size", method: "GET", path: "/v1.0/users/" + col.ID + "/photos/48x48/$value", token: tok})
 	case 5:
 		gone := d.user(tn, disabled[i%len(disabled)].ID)
 		phone := strings.Join(append([]string{col.MobilePhone}, col.BusinessPhones...), "")
 		jobs = append(jobs,
-			job{label: "unknown user", method: "GET", path: "/v1.0/users/nobody." + strings.Split(me.UserPrincipalName, "@")[0] + "@" + tn.Domain, token: tok},
-			job{label: "deactivated user", method: "GET", path: "/v1.0/users/" + gone.UserPrincipalName, token: tok},
+			job{label: "unknown user", method: "GET", path: "/v1.0/users" + graphKey("nobody."+strings.Split(me.UserPrincipalName, "@")[0]+"@"+tn.Domain), token: tok},
+			job{label: "deactivated user", method: "GET", path: "/v1.0/users" + graphKey(gone.UserPrincipalName), token: tok},
 			job{label: "deactivated photo", method: "GET", path: "/v1.0/users/" + gone.ID + "/photos/48x48/$value", token: tok, check: initialsFor(c.Name, gone)},
 			job{label: "hidden-field filter", method: "GET", path: "/v1.0/users?$filter=" + q("mobilePhone eq '"+phone+"'"), token: tok, headers: ev},
 			job{label: "bad search", method: "GET", path: "/v1.0/users?$search=" + q(`"employeeId:`+me.EmployeeID+` `+me.Surname+`"`), token: tok, headers: ev},
-			job{label: "no route", method: "GET", path: "/v1.0/Users/" + me.UserPrincipalName + "/calendar", token: tok},
-			job{label: "bad token", method: "GET", path: "/v1.0/users/" + me.UserPrincipalName, token: "not." + me.UserPrincipalName + ".token"})
+			job{label: "no route", method: "GET", path: "/v1.0/Users" + graphKey(me.UserPrincipalName) + "/calendar", token: tok},
+			job{label: "bad token", method: "GET", path: "/v1.0/users" + graphKey(me.UserPrincipalName), token: "not." + me.UserPrincipalName + ".token"})
 	}
 	return jobs
 }
@@ -136,15 +136,15 @@ func (d *driver) adminJobs(tn emulator.TenantInfo) {
 	adminTok := d.token(tn, client, admin)
 	targetTok := d.token(tn, client, target.ID)
 	d.do(job{label: "GET /me before logout", method: "GET", path: "/v1.0/me", token: targetTok, instance: 2})
-	st, _ := d.do(job{label: "admin logout", method: "POST", path: "/admin/v1/users/" + target.UserPrincipalName + "/logout", token: adminTok, instance: 1})
+	st, _ := d.do(job{label: "admin logout", method: "POST", path: "/admin/v1/users/" + url.PathEscape(target.UserPrincipalName) + "/logout", token: adminTok, instance: 1})
 	if st == http.StatusOK {
 		// Another instance learns of the logout through Redis.
 		d.do(job{label: "revoked token", method: "GET", path: "/v1.0/me", token: targetTok, instance: 3})
 	}
 	d.do(job{label: "admin purge", method: "POST", path: "/admin/v1/cache/purge", token: adminTok})
-	d.do(job{label: "admin logout of unknown user", method: "POST", path: "/admin/v1/users/nobody." + strings.Split(target.UserPrincipalName, "@")[0] + "@" + tn.Domain + "/logout", token: adminTok})
+	d.do(job{label: "admin logout of unknown user", method: "POST", path: "/admin/v1/users/" + url.PathEscape("nobody."+strings.Split(target.UserPrincipalName, "@")[0]+"@"+tn.Domain) + "/logout", token: adminTok})
 	analyst, _ := d.withRole(tn, "Gateway.Analyst")
-	d.do(job{label: "logout without the role", method: "POST", path: "/admin/v1/users/" + target.UserPrincipalName + "/logout", token: d.token(tn, client, analyst)})
+	d.do(job{label: "logout without the role", method: "POST", path: "/admin/v1/users/" + url.PathEscape(target.UserPrincipalName) + "/logout", token: d.token(tn, client, analyst)})
 }
 
 // withRole returns an enabled user holding role, and the intranet-directory client id.
@@ -162,4 +162,11 @@ func (d *driver) withRole(tn emulator.TenantInfo, role string) (userID, clientID
 		}
 	}
 	return "", clientID
+}
+
+// graphKey writes a UPN as Graph's key in parentheses, "('upn')" with quotes doubled and
+// the rest percent-encoded: the spelling that addresses every UPN (a guest's #EXT#, a
+// leading $, ...).
+func graphKey(upn string) string {
+	return "('" + url.PathEscape(strings.ReplaceAll(upn, "'", "''")) + "')"
 }

@@ -22,7 +22,7 @@ var entitySets = set(
 )
 
 // userNavigations are the relationships, functions and actions of Graph v1.0's user
-// resource, lower-cased. See
+// resource and users collection, lower-cased. See
 // https://learn.microsoft.com/graph/api/resources/user?view=graph-rest-1.0#relationships.
 var userNavigations = set(
 	"activities", "agreementAcceptances", "appRoleAssignments", "assignLicense", "authentication",
@@ -40,6 +40,8 @@ var userNavigations = set(
 	"reprocessLicenseAssignment", "restore", "retryServiceProvisioning", "revokeSignInSessions",
 	"scopedRoleMemberOf", "sendMail", "settings", "solutions", "sponsors", "teamwork", "todo",
 	"transitiveMemberOf", "translateExchangeIds", "wipeManagedAppRegistrationsByDeviceTag",
+	// bound to the users collection: https://learn.microsoft.com/graph/api/resources/user#functions
+	"getAvailableExtensionProperties", "getByIds", "validateProperties",
 )
 
 func set(names ...string) map[string]bool {

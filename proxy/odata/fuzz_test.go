@@ -18,11 +18,11 @@ func FuzzParse(f *testing.F) {
 		"$select=&$top=999&$skiptoken=", "%24select=id&x=%00",
 		"$expand=manager($levels=max;$select=id,accountEnabled)&$select=id&$count=true", "$expand=manager(levels=2);x",
 	} {
-		f.Add(seed, uint8(odata.List))
-		f.Add(seed, uint8(odata.Entity))
-		f.Add(seed, uint8(odata.User))
+		f.Add(seed, uint16(odata.List))
+		f.Add(seed, uint16(odata.Entity))
+		f.Add(seed, uint16(odata.User))
 	}
-	f.Fuzz(func(t *testing.T, raw string, allowed uint8) {
+	f.Fuzz(func(t *testing.T, raw string, allowed uint16) {
 		q, err := odata.Parse(raw, odata.Options(allowed))
 		if err != nil {
 			var oe *odata.Error

@@ -1,17 +1,21 @@
-// Package odata reads Microsoft Graph's OData system query options ($select, $search,
-// $filter, $orderby, $top, $count, $skiptoken, $expand=manager) into a typed Query, and checks a list
-// query against a client app's policy before it is sent to Graph. It knows nothing of
-// HTTP frameworks: the gateway passes it the raw query string and the ConsistencyLevel
-// header, and maps an *Error to a 400 response in Graph's error envelope. It is used for
-// direct requests and $batch items alike.
+// Package odata reads Microsoft Graph's OData request URLs: the resource path (ParsePath:
+// entity set, user key in every spelling Graph accepts, navigation, $value, $count, casts
+// and qualified functions, into a typed Target with one canonical route) and the system
+// query options ($select, $search, $filter, $orderby, $top, $count, $skiptoken, $expand)
+// into a typed Query, checked against a client app's policy before anything is sent to
+// Graph. It knows nothing of HTTP frameworks: the gateway passes it the escaped path, the
+// raw query string and the ConsistencyLevel header, and maps a *PathError (400 or 404)
+// or an *Error (400) to Graph's error envelope. Direct requests and $batch items go
+// through the same code.
 //
-// See https://learn.microsoft.com/graph/query-parameters.
+// See https://learn.microsoft.com/graph/query-parameters and
+// https://docs.oasis-open.org/odata/odata/v4.01/odata-v4.01-part2-url-conventions.html.
 package odata
 
 import "strings"
 
 // Options is a set of system query options a resource accepts.
-type Options uint8
+type Options uint16
 
 // The system query options graphgate understands.
 const (
@@ -37,6 +41,10 @@ const (
 	User = OptSelect | OptExpand | OptCount
 	// List accepts every option of a user collection.
 	List = OptSelect | OptSearch | OptFilter | OptOrderBy | OptTop | OptCount | OptSkipToken
+	// Reports accepts the options of a user's direct reports that graphgate serves:
+	// $select, paging by $top and $skiptoken, and $count.
+	// See https://learn.microsoft.com/graph/api/user-list-directreports.
+	Reports = OptSelect | OptTop | OptCount | OptSkipToken
 )
 
 // optionNames names each option as Parse keys it: lower case, without "$".

@@ -42,6 +42,8 @@ type Target struct {
 	UserKey string
 	// PhotoSize is the decoded {size} of /photos/{size} ("" for /photo).
 	PhotoSize string
+
+	noSuchUser bool // UserKey is neither an object id nor a UPN
 }
 
 // Route is the target's canonical route: its path in Graph's notation with the key
@@ -111,10 +113,14 @@ var (
 		Message: "Resource does not exist or one of its queried reference-property objects are not present."}
 )
 
-// notOffered answers a resource Microsoft Graph has but graphgate does not serve.
+// ErrNotOffered answers a resource Microsoft Graph has but graphgate does not serve.
+var ErrNotOffered = &PathError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+	Message: "This resource is not offered by this gateway."}
+
+// notOffered is ErrNotOffered naming the segment, when it looks like a word.
 func notOffered(segment string) *PathError {
 	if !segmentWord.MatchString(segment) {
-		segment = "…"
+		return ErrNotOffered
 	}
 	return &PathError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
 		Message: "The resource '" + segment + "' exists in Microsoft Graph but is not offered by this gateway."}
@@ -134,6 +140,20 @@ func noSegment(segment string) *PathError {
 // segmentWord is a segment noSegment may repeat.
 var segmentWord = regexp.MustCompile(`^[A-Za-z0-9._$()-]{0,64}$`)
 
+// isVersion reports whether seg names one of Graph's API versions, "v1.0" or "beta", in
+// any casing.
+func isVersion(seg string) bool {
+	return strings.EqualFold(seg, "v1.0") || strings.EqualFold(seg, "beta")
+}
+
+// IsGraphPath reports whether a request path (escaped or not) is one of Graph's: under
+// /v1.0 or /beta, in any casing. Such paths are read by ParsePath.
+func IsGraphPath(path string) bool {
+	p := strings.TrimPrefix(path, "/")
+	v, _, _ := strings.Cut(p, "/")
+	return strings.HasPrefix(path, "/") && isVersion(v)
+}
+
 // ParsePath reads a Graph request path (escapedPath is the URL's escaped path, e.g. from
 // url.URL.EscapedPath, starting with "/v1.0/" or "/beta/") into a Target. It returns a
 // *PathError, carrying Graph's status and code, for a path that addresses nothing Graph
@@ -144,14 +164,12 @@ func ParsePath(escapedPath string) (Target, error) {
 		return Target{}, err
 	}
 	var t Target
-	switch v := strings.ToLower(segs[0]); v {
-	case "v1.0", "beta":
-		t.Version = v
-	default:
+	if !isVersion(segs[0]) {
 		return Target{}, noSegment(segs[0])
 	}
+	t.Version = strings.ToLower(segs[0])
 	if len(segs) == 1 {
-		return Target{}, noSegment("")
+		return Target{}, notOffered(t.Version) // the service document
 	}
 	rest, err := t.root(segs[1:])
 	if err != nil {
@@ -163,7 +181,13 @@ func ParsePath(escapedPath string) (Target, error) {
 		}
 		return t, nil
 	}
-	return t, t.navigation(rest)
+	if err := t.navigation(rest); err != nil {
+		return Target{}, err
+	}
+	if t.noSuchUser {
+		return Target{}, ErrNoSuchUser
+	}
+	return t, nil
 }
 
 // segments splits an escaped path into decoded segments; a trailing "/" is ignored.
@@ -212,7 +236,7 @@ func (t *Target) root(segs []string) ([]string, error) {
 			return nil, err
 		}
 		return segs[1:], t.setKey(key)
-	case spec.IsEntitySet(head):
+	case spec.IsEntitySet(head) || lower == "$metadata":
 		return nil, notOffered(head)
 	}
 	return nil, noSegment(head)
@@ -226,18 +250,17 @@ func (t *Target) userSegment(seg string, rest []string) ([]string, error) {
 		return rest, nil
 	case strings.HasPrefix(seg, "$"):
 		return nil, errCollectionKey
-	case strings.HasPrefix(strings.ToLower(seg), "microsoft.graph."):
-		return nil, notOffered(seg) // delta(), getByIds, ... are not served
+	case !IsUserKey(seg) && (spec.IsUserNavigation(seg) || strings.Contains(seg, "(")):
+		return nil, notOffered(seg) // delta(), getByIds, ... bound to the collection
 	}
 	return rest, t.setKey(seg)
 }
 
-// setKey validates a user key: a key no user can have is ErrNoSuchUser.
+// setKey records a user key. A key no user can have is ErrNoSuchUser, but only once the
+// rest of the path has parsed: an unknown segment after it is answered first, as Graph
+// resolves the path before looking the key up.
 func (t *Target) setKey(key string) error {
-	if !IsUserKey(key) {
-		return ErrNoSuchUser
-	}
-	t.UserKey = key
+	t.UserKey, t.noSuchUser = key, !IsUserKey(key)
 	return nil
 }
 
@@ -248,23 +271,33 @@ func (t *Target) navigation(segs []string) error {
 		t.Resource = ResUser
 		return nil
 	}
+	segs = skipCast(segs)
+	if len(segs) == 0 {
+		t.Resource = ResUser
+		return nil
+	}
 	nav, rest := segs[0], segs[1:]
 	lower := strings.ToLower(nav)
 	switch {
 	case lower == "manager":
 		t.Resource = ResManager
 		rest = skipCast(rest)
+		if len(rest) > 0 && strings.EqualFold(rest[0], "$ref") {
+			return notOffered(rest[0])
+		}
 	case lower == "directreports":
 		t.Resource = ResDirectReports
 		rest = skipCast(rest)
 		if len(rest) > 0 && strings.EqualFold(rest[0], "$count") {
 			t.Resource, rest = ResDirectReportsCount, rest[1:]
+		} else if len(rest) > 0 && (strings.EqualFold(rest[0], "$ref") || spec.IsObjectID(rest[0])) {
+			return ErrNotOffered // $ref, or one report by id
 		}
 	case lower == "presence":
 		t.Resource = ResPresence
 	case lower == "photo":
 		t.Resource = ResPhoto
-	case lower == "photos" && len(rest) > 0:
+	case lower == "photos" && len(rest) > 0 && rest[0] != "":
 		t.Resource, t.PhotoSize, rest = ResPhoto, rest[0], rest[1:]
 	case strings.HasPrefix(lower, "photos("):
 		size, err := parenKey(nav[len("photos"):])
@@ -272,9 +305,12 @@ func (t *Target) navigation(segs []string) error {
 			return err
 		}
 		t.Resource, t.PhotoSize = ResPhoto, size
-	case spec.IsUserNavigation(nav) || t.Version == "beta":
-		// beta's user has many more navigations (profile, ...) than v1.0's list.
+	case spec.IsUserNavigation(nav):
 		return notOffered(nav)
+	case t.Version == "beta":
+		// beta's user has many more navigations (profile, ...) than v1.0's list: not
+		// offered, without claiming which exist.
+		return ErrNotOffered
 	default:
 		return noSegment(nav)
 	}
@@ -287,10 +323,10 @@ func (t *Target) navigation(segs []string) error {
 	return nil
 }
 
-// skipCast drops a type cast to user ("microsoft.graph.user"), which selects what these
-// navigations hold anyway.
+// skipCast drops a type cast to user ("microsoft.graph.user"; OData casts are always
+// qualified), which selects what a user or these navigations hold anyway.
 func skipCast(segs []string) []string {
-	if len(segs) > 0 && isName(segs[0], "user") {
+	if len(segs) > 0 && strings.EqualFold(segs[0], "microsoft.graph.user") {
 		return segs[1:]
 	}
 	return segs
@@ -333,20 +369,13 @@ func IsUserKey(key string) bool { return spec.IsObjectID(key) || upnPattern.Matc
 var ErrInvalidKey = &PathError{Status: http.StatusBadRequest, Code: "Request_BadRequest",
 	Message: "Invalid object identifier: expected an object id (GUID) or a userPrincipalName."}
 
-// ParseUserKey reads a user key as graphgate's own APIs take it (the admin API): a
-// decoded path segment holding an object id or userPrincipalName, bare or as "('key')"
-// (so that a UPN starting with "$" can be written as on Graph). It returns ErrInvalidKey
-// or, for a malformed literal, another *PathError.
+// ParseUserKey checks a user key as graphgate's own APIs (the admin API) take it: a
+// decoded path segment holding an object id or any userPrincipalName, a leading "$"
+// included (these APIs are not OData: no key needs parentheses). It returns
+// ErrInvalidKey for anything else.
 func ParseUserKey(seg string) (string, error) {
-	key := seg
-	if strings.HasPrefix(seg, "(") {
-		var err error
-		if key, err = parenKey(seg); err != nil {
-			return "", err
-		}
-	}
-	if !IsUserKey(key) {
+	if !IsUserKey(seg) {
 		return "", ErrInvalidKey
 	}
-	return key, nil
+	return seg, nil
 }

@@ -88,6 +88,7 @@ func TestParsePathTargets(t *testing.T) {
 		{"/v1.0/communications/microsoft.graph.getPresencesByUserId", "/v1.0/communications/getPresencesByUserId", ""},
 		{"/beta/Communications/GetPresencesByUserID", "/beta/communications/getPresencesByUserId", ""},
 		{"/v1.0/$batch", "/v1.0/$batch", ""},
+		{"/v1.0/me/microsoft.graph.user/manager", "/v1.0/me/manager", ""},
 		{"/v1.0/%24batch", "/v1.0/$batch", ""},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
@@ -129,7 +130,15 @@ func TestParsePathRefusals(t *testing.T) {
 		{"/v1.0/me/photo/$count", http.StatusBadRequest, "BadRequest"},
 		{"/v1.0/me/manager/manager", http.StatusBadRequest, "BadRequest"},
 		{"/v1.0/users/$count/x", http.StatusBadRequest, "BadRequest"},
-		{"/v1.0", http.StatusBadRequest, "BadRequest"},
+		{"/v1.0", http.StatusNotFound, "Request_ResourceNotFound"}, // the service document
+		{"/v1.0/$metadata", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/v1.0/users/not-a-key/frobnicate", http.StatusBadRequest, "BadRequest"},
+		{"/v1.0/me/directReports/11111111-2222-3333-4444-555555555555", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/v1.0/me/manager/$ref", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/v1.0/users/delta()", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/v1.0/users/getByIds", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/v1.0/me/photos//$value", http.StatusNotFound, "Request_ResourceNotFound"},
+		{"/beta/me/frobnicate", http.StatusNotFound, "Request_ResourceNotFound"},
 		{"/v2.0/me", http.StatusBadRequest, "BadRequest"},
 		// Resources Graph has that graphgate does not serve.
 		{"/v1.0/groups", http.StatusNotFound, "Request_ResourceNotFound"},
@@ -176,8 +185,10 @@ func FuzzParsePath(f *testing.F) {
 			}
 			return
 		}
-		if !strings.HasPrefix(target.Route(), "/"+target.Version+"/") {
-			t.Fatalf("ParsePath(%q): route %q", path, target.Route())
+		route := target.Route()
+		if !strings.HasPrefix(route, "/"+target.Version+"/") || strings.ContainsAny(route, "@'%#") ||
+			(target.UserKey != "" && strings.Contains(route, target.UserKey)) {
+			t.Fatalf("ParsePath(%q): route %q holds more than a template", path, route)
 		}
 		if target.UserKey == "" {
 			return
@@ -191,4 +202,20 @@ func FuzzParsePath(f *testing.F) {
 			t.Fatalf("key %q written as %q reads back as %q, %v", target.UserKey, quoted, back.UserKey, err)
 		}
 	})
+}
+
+// BenchmarkParsePath measures the grammar on the spellings the hit path sees most: /me,
+// a user by object id, and a guest by UPN with a navigation.
+func BenchmarkParsePath(b *testing.B) {
+	for _, p := range []string{"/v1.0/me", "/v1.0/users/11111111-2222-3333-4444-555555555555",
+		"/v1.0/users/gwen_partner.example%23EXT%23@contoso.example/photos/48x48/$value"} {
+		b.Run(p[:min(len(p), 24)], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := odata.ParsePath(p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
