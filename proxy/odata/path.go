@@ -355,14 +355,33 @@ func parenKey(s string) (string, error) {
 	return strings.ReplaceAll(lit, "''", "'"), nil
 }
 
-// upnPattern accepts the userPrincipalName shapes a user key may take: the characters
-// Entra allows in a UPN's local part (including a guest's "#EXT#" and a leading "$") and
-// a domain. See https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname.
-var upnPattern = regexp.MustCompile(`^[A-Za-z0-9._%+'#!$&*=?^{}|~-]{1,113}@[A-Za-z0-9.-]{1,140}$`)
-
 // IsUserKey reports whether key can address a user: an object id (GUID) or a
-// userPrincipalName.
-func IsUserKey(key string) bool { return spec.IsObjectID(key) || upnPattern.MatchString(key) }
+// userPrincipalName: 1 to 113 characters Entra allows in a UPN's local part (a guest's
+// "#EXT#" and a leading "$" included), "@", and a domain of 1 to 140 letters, digits,
+// dots and hyphens.
+// See https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname.
+func IsUserKey(key string) bool {
+	if spec.IsObjectID(key) {
+		return true
+	}
+	local, domain, ok := strings.Cut(key, "@")
+	if !ok || len(local) < 1 || len(local) > 113 || len(domain) < 1 || len(domain) > 140 {
+		return false
+	}
+	for i := range len(local) {
+		if !isAlnum(local[i]) && !strings.ContainsRune("._%+'#!$&*=?^{}|~-", rune(local[i])) {
+			return false
+		}
+	}
+	for i := range len(domain) {
+		if !isAlnum(domain[i]) && domain[i] != '.' && domain[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
 
 // ErrInvalidKey answers a key of graphgate's own APIs (the admin API) that is neither an
 // object id nor a userPrincipalName.
