@@ -381,7 +381,9 @@ func IsUserKey(key string) bool {
 	return true
 }
 
-func isAlnum(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
 
 // ErrInvalidKey answers a key of graphgate's own APIs (the admin API) that is neither an
 // object id nor a userPrincipalName.
