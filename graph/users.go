@@ -9,6 +9,8 @@ import (
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // Query holds the OData options of a user search or listing. Values are passed to
@@ -92,7 +94,7 @@ func (c *Client) keyInParentheses(ctx context.Context, b *users.UserItemRequestB
 	if err != nil {
 		return "", err
 	}
-	raw := c.baseURL + "/users('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
+	raw := c.baseURL + "/users" + spec.KeyInParentheses(key)
 	if u.RawQuery != "" {
 		raw += "?" + u.RawQuery
 	}

@@ -33,10 +33,15 @@ func countQuery(c *gin.Context, allowed odata.Options) (odata.Query, error) {
 	if err != nil {
 		return q, err
 	}
+	return q, needEventual(c)
+}
+
+// needEventual refuses a $count segment without ConsistencyLevel: eventual.
+func needEventual(c *gin.Context) error {
 	if !odata.Eventual(c.GetHeader(odata.ConsistencyLevelHeader)) {
-		return q, errCountNeedsEventual
+		return errCountNeedsEventual
 	}
-	return q, nil
+	return nil
 }
 
 // handleUserCount serves GET /users/$count (as the Graph SDKs' count builders call it):
@@ -75,11 +80,11 @@ func handleUserCount(dir *directory.Directory) gin.HandlerFunc {
 // user's enabled direct reports.
 func handleDirectReportsCount(dir *directory.Directory) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if _, err := countQuery(c, odata.None); err != nil {
+		if err := needEventual(c); err != nil {
 			abortWithError(c, err)
 			return
 		}
-		_, reports, ok := subjectReports(c, dir, odata.None)
+		_, reports, ok := subjectReports(c, dir, odata.None) // parses the (no) options
 		if !ok {
 			return
 		}

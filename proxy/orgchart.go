@@ -2,9 +2,7 @@ package proxy
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -104,7 +102,7 @@ func subjectPath(t odata.Target) string {
 	case spec.IsObjectID(t.UserKey):
 		return "/users/" + t.UserKey
 	}
-	return "/users('" + url.PathEscape(strings.ReplaceAll(t.UserKey, "'", "''")) + "')"
+	return "/users" + spec.KeyInParentheses(t.UserKey)
 }
 
 // subjectReports begins a handler about the enabled direct reports of the route's user:

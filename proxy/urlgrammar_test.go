@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/proxy"
 )
 
@@ -23,7 +24,7 @@ func keySpellings(u emulator.UserInfo) []struct {
 	ok        bool
 } {
 	upn := u.UserPrincipalName
-	quoted := url.PathEscape(strings.ReplaceAll(upn, "'", "''"))
+	quoted := strings.TrimSuffix(strings.TrimPrefix(spec.KeyInParentheses(upn), "('"), "')")
 	plainOK := !strings.HasPrefix(upn, "$")
 	return []struct {
 		name, key string
@@ -41,9 +42,7 @@ func keySpellings(u emulator.UserInfo) []struct {
 // keyInParentheses writes a user key as Graph's key-in-parentheses segment suffix,
 // "('key')" with quotes doubled and the rest percent-encoded: the form that addresses
 // every UPN, including one starting with "$".
-func keyInParentheses(key string) string {
-	return "('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
-}
+func keyInParentheses(key string) string { return spec.KeyInParentheses(key) }
 
 // unusualUsers returns the enabled users of contoso whose UPN holds a character that
 // needs care in a URL: a guest's #EXT#, a leading $, a quote, +, & and %.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/graphgate/graphgate/graph/emulator"
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/proxy/avatar"
 )
 
@@ -167,6 +168,4 @@ func (d *driver) withRole(tn emulator.TenantInfo, role string) (userID, clientID
 // graphKey writes a UPN as Graph's key in parentheses, "('upn')" with quotes doubled and
 // the rest percent-encoded: the spelling that addresses every UPN (a guest's #EXT#, a
 // leading $, ...).
-func graphKey(upn string) string {
-	return "('" + url.PathEscape(strings.ReplaceAll(upn, "'", "''")) + "')"
-}
+func graphKey(upn string) string { return spec.KeyInParentheses(upn) }

@@ -1,6 +1,9 @@
 package spec
 
-import "strings"
+import (
+	"net/url"
+	"strings"
+)
 
 // entitySets are Microsoft Graph v1.0's top-level resources (entity sets and singletons),
 // lower-cased. See https://learn.microsoft.com/graph/api/overview?view=graph-rest-1.0.
@@ -66,4 +69,12 @@ func IsUserNavigation(segment string) bool {
 		s = s[:i]
 	}
 	return userNavigations[s]
+}
+
+// KeyInParentheses writes a key as OData's key-in-parentheses segment suffix,
+// "('key')", with a quote inside doubled and the rest percent-encoded: the spelling
+// Graph accepts for every userPrincipalName, including one that starts with "$", which
+// it refuses as a plain segment. See https://learn.microsoft.com/graph/api/user-get#http-request.
+func KeyInParentheses(key string) string {
+	return "('" + url.PathEscape(strings.ReplaceAll(key, "'", "''")) + "')"
 }

@@ -50,27 +50,39 @@ type Target struct {
 // written as a placeholder ("/v1.0/users/{id}/photos/{size}/$value", "/beta/me/presence").
 // It never holds a key, so it is also the route template that logs and metrics show.
 func (t Target) Route() string {
-	v := "/" + t.Version
-	switch t.Resource {
-	case ResUsers:
-		return v + "/users"
-	case ResUsersCount:
-		return v + "/users/$count"
-	case ResGetPresences:
-		return v + "/communications/getPresencesByUserId"
-	case ResBatch:
-		return v + "/$batch"
-	}
-	subject := v + "/users/{id}"
-	if t.Me {
-		subject = v + "/me"
-	}
-	nav := navRoutes[t.Resource]
-	if t.PhotoSize != "" {
-		nav = strings.Replace(nav, "/photo", "/photos/{size}", 1)
-	}
-	return subject + nav
+	return routes[routeKey{t.Version, t.Resource, t.Me, t.PhotoSize != ""}]
 }
+
+// routeKey is what a target's route depends on.
+type routeKey struct {
+	version  string
+	resource Resource
+	me, size bool
+}
+
+// routes holds every canonical route, built once: Route is on every request's path.
+var routes = func() map[routeKey]string {
+	m := map[routeKey]string{}
+	for _, v := range []string{"v1.0", "beta"} {
+		m[routeKey{v, ResUsers, false, false}] = "/" + v + "/users"
+		m[routeKey{v, ResUsersCount, false, false}] = "/" + v + "/users/$count"
+		m[routeKey{v, ResGetPresences, false, false}] = "/" + v + "/communications/getPresencesByUserId"
+		m[routeKey{v, ResBatch, false, false}] = "/" + v + "/$batch"
+		for res, nav := range navRoutes {
+			for _, me := range []bool{false, true} {
+				subject := "/" + v + "/users/{id}"
+				if me {
+					subject = "/" + v + "/me"
+				}
+				m[routeKey{v, res, me, false}] = subject + nav
+				if res == ResPhoto || res == ResPhotoValue {
+					m[routeKey{v, res, me, true}] = subject + strings.Replace(nav, "/photo", "/photos/{size}", 1)
+				}
+			}
+		}
+	}
+	return m
+}()
 
 // navRoutes are the route suffixes of the resources under a user.
 var navRoutes = map[Resource]string{

@@ -126,13 +126,15 @@ func readOptions(rawQuery string, allowed Options) (map[string]string, error) {
 	return raw, nil
 }
 
+// errMalformedQuery refuses a query string that is not one.
+var errMalformedQuery = badRequest("The query string is malformed.")
+
 // parseValues splits a query string into its parameters as url.ParseQuery does, except
 // that a ';' may stand inside parentheses, where OData separates the options of an
 // expanded navigation ("$expand=manager($levels=max;$select=id)"): Microsoft Graph
 // Toolkit sends that unescaped. A ';' elsewhere, which url.ParseQuery refuses as an old
 // parameter separator, stays malformed.
 func parseValues(rawQuery string) (url.Values, error) {
-	malformed := badRequest("The query string is malformed.")
 	values := url.Values{}
 	for part := range strings.SplitSeq(rawQuery, "&") {
 		if part == "" {
@@ -146,14 +148,14 @@ func parseValues(rawQuery string) (url.Values, error) {
 			case c == ')' && depth > 0:
 				depth--
 			case c == ';' && depth == 0:
-				return nil, malformed
+				return nil, errMalformedQuery
 			}
 		}
 		k, v, _ := strings.Cut(part, "=")
 		key, err1 := url.QueryUnescape(k)
 		val, err2 := url.QueryUnescape(v)
 		if err1 != nil || err2 != nil {
-			return nil, malformed
+			return nil, errMalformedQuery
 		}
 		values[key] = append(values[key], val)
 	}
