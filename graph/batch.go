@@ -43,8 +43,9 @@ type batchItem struct {
 
 // UsersByID reads many users with Graph $batch (at most spec.MaxBatchRequests, 20,
 // per upstream request, up to 3 requests in flight) and returns one result per
-// distinct id. Items Graph throttled are retried after their Retry-After (the SDK never retries batch items)
-// up to MaxRetries rounds within the timeout; then they carry a *ThrottledError.
+// distinct id. Items Graph throttled shut the client's gate and are re-sent once it
+// opens (the SDK never retries batch items), up to MaxRetries rounds, when that wait is
+// within MaxRetryWait and the timeout; otherwise they carry a *ThrottledError.
 // When a whole $batch request fails its items carry that error; UsersByID itself
 // fails only for invalid input or when every request failed.
 func (c *Client) UsersByID(ctx context.Context, ids []string, fields []string) (_ map[string]BatchResult, err error) {
@@ -106,50 +107,41 @@ func cmpErr(first, err error) error {
 	return err
 }
 
-// batchChunk reads up to spec.MaxBatchRequests users, re-sending throttled items after the largest
-// Retry-After among them, within one call timeout.
+// batchChunk reads up to spec.MaxBatchRequests users within one call timeout. Items
+// Graph throttled shut the client's gate, like a throttled request, and are re-sent
+// once it opens, if that wait is within MaxRetryWait and the deadline, at most
+// MaxRetries times; otherwise they carry a *ThrottledError with the remaining delay.
 func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string) (map[string]BatchResult, error) {
 	out := make(map[string]BatchResult, len(ids))
 	err := c.call(ctx, op, func(ctx context.Context) error {
 		pending := ids
 		for round := 0; len(pending) > 0; round++ {
-			items, err := c.postBatch(ctx, pending, fields)
-			if err != nil {
-				return err
-			}
-			var throttled []string
-			var wait time.Duration
-			for i, id := range pending {
-				it, ok := items[strconv.Itoa(i+1)]
-				switch {
-				case !ok:
-					out[id] = BatchResult{Err: &Error{Kind: ErrUnavailable, op: op, Code: "missing_batch_item"}}
-				case it.Status == http.StatusTooManyRequests && round < c.maxRetries:
-					throttled = append(throttled, id)
-					d, ok := parseRetryAfter(header(it.Headers, "Retry-After"), time.Now())
-					if !ok {
-						d = retryBackoff * time.Duration(1<<round)
-					}
-					wait = max(wait, d)
-				default:
-					out[id] = itemResult(op, it, fields, round+1)
+			if round > 0 { // a re-send, already waiting: it may wait for the gate within MaxRetryWait
+				if err := c.gate.admit(ctx, op, c.maxWait); err != nil {
+					return c.failPending(ctx, op, out, pending, err, round)
 				}
 			}
+			items, err := c.postBatch(ctx, pending, fields)
+			if err != nil {
+				return c.failPending(ctx, op, out, pending, err, round)
+			}
+			throttled := c.sortItems(op, out, pending, items, fields, round)
 			if len(throttled) == 0 {
 				return nil
 			}
-			if !fits(ctx, wait) {
-				for _, id := range throttled {
-					out[id] = BatchResult{Err: statusError(op, http.StatusTooManyRequests, "TooManyRequests", wait)}
+			wait := c.gate.remaining()
+			if round >= c.maxRetries || wait > c.maxWait || !fits(ctx, wait) {
+				for _, t := range throttled {
+					out[t.id] = itemResult(op, t.item, fields, round+1, wait)
 				}
 				return nil
 			}
 			c.log.LogAttrs(ctx, slog.LevelDebug, "graph: retrying throttled batch items",
 				slog.Int("items", len(throttled)), slog.Duration("delay", wait), slog.Int("round", round+1))
-			if err := sleep(ctx, wait); err != nil {
-				return err
+			pending = make([]string, 0, len(throttled))
+			for _, t := range throttled {
+				pending = append(pending, t.id)
 			}
-			pending = throttled
 		}
 		return nil
 	})
@@ -157,6 +149,52 @@ func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string
 		return nil, err
 	}
 	return out, nil
+}
+
+// throttledItem is a $batch item Graph answered 429, with the user id it asked for.
+type throttledItem struct {
+	id   string
+	item batchItem
+}
+
+// sortItems files the answers of one $batch round (the round-th, from 0) into out and
+// returns the items Graph throttled, in request order, after shutting the gate for
+// each one's Retry-After (or throttleBackoff when it has none).
+func (c *Client) sortItems(op string, out map[string]BatchResult, pending []string, items map[string]batchItem,
+	fields []string, round int) []throttledItem {
+	var throttled []throttledItem
+	for i, id := range pending {
+		it, ok := items[strconv.Itoa(i+1)]
+		switch {
+		case !ok:
+			out[id] = BatchResult{Err: &Error{Kind: ErrUnavailable, op: op, Code: "missing_batch_item"}}
+		case it.Status == http.StatusTooManyRequests:
+			d, ok := parseRetryAfter(header(it.Headers, "Retry-After"), time.Now())
+			if !ok {
+				d = throttleBackoff(round + 1)
+			}
+			c.gate.close(d)
+			throttled = append(throttled, throttledItem{id: id, item: it})
+		default:
+			out[id] = itemResult(op, it, fields, round+1, 0)
+		}
+	}
+	return throttled
+}
+
+// failPending gives the items still pending in a re-send round the error that ended
+// it (mapped: e.g. the gate's refusal), keeping the answers of earlier rounds; a failure
+// of the first round fails the whole chunk.
+func (c *Client) failPending(ctx context.Context, op string, out map[string]BatchResult, pending []string,
+	err error, round int) error {
+	if round == 0 {
+		return err
+	}
+	mapped := mapError(ctx, op, err, callInfoFrom(ctx), c.gate.remaining())
+	for _, id := range pending {
+		out[id] = BatchResult{Err: mapped}
+	}
+	return nil
 }
 
 // postBatch sends one raw $batch request through the SDK's adapter (auth, retry,
@@ -207,8 +245,9 @@ func (c *Client) postBatch(ctx context.Context, ids, fields []string) (map[strin
 	return items, nil
 }
 
-// itemResult maps one batch item, answered on the attempts-th try, to a user or an error.
-func itemResult(op string, it batchItem, fields []string, attempts int) BatchResult {
+// itemResult maps one batch item, answered on the attempts-th try, to a user or an
+// error; a throttled item waits at least shut, what remains of the client's gate.
+func itemResult(op string, it batchItem, fields []string, attempts int, shut time.Duration) BatchResult {
 	if it.Status >= 400 || it.Status < 200 {
 		var env struct {
 			Error struct {
@@ -218,7 +257,7 @@ func itemResult(op string, it batchItem, fields []string, attempts int) BatchRes
 		_ = json.Unmarshal(it.Body, &env) // odd bodies just lose the code
 		ra, _ := parseRetryAfter(header(it.Headers, "Retry-After"), time.Now())
 		err := statusError(op, nonZero(it.Status, http.StatusBadGateway), env.Error.Code, ra)
-		estimateRetryAfter(err, attempts)
+		settleRetryAfter(err, attempts, shut)
 		return BatchResult{Err: err}
 	}
 	u, err := parseUser(it.Body, fields)

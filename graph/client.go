@@ -64,13 +64,21 @@ type Config struct {
 	// MaxRetries bounds retries of throttled (429) and transient (502/503/504,
 	// transport) failures per request; 0 selects 2, a negative value disables retries.
 	MaxRetries int
+	// MaxRetryWait is the longest delay (Graph's Retry-After, fractional seconds kept,
+	// or the client's back-off) a call waits out before retrying; a longer one ends the
+	// call at once with ErrThrottled (or ErrUnavailable for 5xx) carrying the delay.
+	// 0 selects DefaultMaxRetryWait (1s), a negative value never waits. Whatever it is,
+	// a 429 shuts the client's gate until its Retry-After has passed: meanwhile new
+	// calls fail at once with the remaining delay and reach no Graph endpoint.
+	MaxRetryWait time.Duration
 	// Logger receives debug and warning records without personal data; nil discards.
 	Logger *slog.Logger
 	// OnCall, when set, is called once after each call of a public Client method
 	// returns, with the operation ("user", "users", "manager", "direct_reports",
 	// "photo", "presence", "presences", "users_batch" or "revoke_sign_in_sessions"),
-	// the outcome (Outcome of the returned error: OutcomeOK, OutcomeNotFound, ...) and
-	// the call's duration, retries and input validation included. It runs on the
+	// the outcome (Outcome of the returned error: OutcomeOK, OutcomeNotFound, ...;
+	// OutcomeGated when the throttling gate refused the call, which then never reached
+	// Graph) and the call's duration, retries and input validation included. It runs on the
 	// caller's goroutine, possibly concurrently with other calls, so it must be safe for
 	// concurrent use and fast. Its arguments never hold personal data.
 	OnCall func(op, outcome string, d time.Duration)
@@ -84,6 +92,8 @@ type Client struct {
 	baseURL    string
 	timeout    time.Duration
 	maxRetries int
+	maxWait    time.Duration // MaxRetryWait, normalised
+	gate       *gate         // shut while a Retry-After of Graph runs
 	log        *slog.Logger
 	onCall     func(op, outcome string, d time.Duration)
 }
@@ -104,8 +114,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
+	g := &gate{}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
-		auth, nil, nil, newGraphHTTPClient(cfg))
+		auth, nil, nil, newGraphHTTPClient(cfg, g))
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
@@ -116,6 +127,8 @@ func New(cfg Config) (*Client, error) {
 		baseURL:    cfg.BaseURL,
 		timeout:    cfg.Timeout,
 		maxRetries: cfg.MaxRetries,
+		maxWait:    cfg.MaxRetryWait,
+		gate:       g,
 		log:        cfg.Logger,
 		onCall:     cfg.OnCall,
 	}, nil
@@ -153,6 +166,11 @@ func (cfg *Config) normalize() error {
 		cfg.MaxRetries = defaultMaxRetries
 	} else if cfg.MaxRetries < 0 {
 		cfg.MaxRetries = 0
+	}
+	if cfg.MaxRetryWait == 0 {
+		cfg.MaxRetryWait = DefaultMaxRetryWait
+	} else if cfg.MaxRetryWait < 0 {
+		cfg.MaxRetryWait = 0
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
@@ -194,15 +212,16 @@ func newCredential(cfg Config) (azcore.TokenCredential, error) {
 // newGraphHTTPClient builds the Graph transport with a middleware chain in a fixed
 // order (kiota's default chain is built from a map, so its order varies between
 // runs). Outermost first: telemetry headers, our retrier (kiota's retry handler is
-// left out: it truncates fractional Retry-After and never retries batch items),
-// redirects, request-body compression (inside the retrier, which replays the
-// original body, so every attempt is compressed afresh), $-parameter decoding,
-// user agent, and the recorder that notes each response for error mapping.
-func newGraphHTTPClient(cfg Config) *http.Client {
+// left out: it truncates fractional Retry-After and never retries batch items; ours
+// also keeps every request behind the client's throttling gate g), redirects,
+// request-body compression (inside the retrier, which replays the original body, so
+// every attempt is compressed afresh), $-parameter decoding, user agent, and the
+// recorder that notes each response for error mapping.
+func newGraphHTTPClient(cfg Config, g *gate) *http.Client {
 	opts := msgraphsdk.GetDefaultClientOptions()
 	chain := []khttp.Middleware{
 		msgraphgocore.NewGraphTelemetryHandler(&opts),
-		&retrier{max: cfg.MaxRetries, base: retryBackoff, log: cfg.Logger},
+		&retrier{max: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, base: retryBackoff, gate: g, log: cfg.Logger},
 		khttp.NewRedirectHandler(),
 		khttp.NewCompressionHandler(),
 		khttp.NewParametersNameDecodingHandler(),
@@ -221,15 +240,20 @@ func newGraphHTTPClient(cfg Config) *http.Client {
 }
 
 // call runs one logical operation under the client's timeout, maps any error and
-// logs the outcome without personal data.
+// logs the outcome without personal data. While the throttling gate is shut it fails
+// at once, before acquiring a token or building a request.
 func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	ctx, info := withCallInfo(ctx)
 	start := time.Now()
-	err := mapError(ctx, op, fn(ctx), info)
-	level := slog.LevelDebug
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	err := c.gate.admit(ctx, op, 0)
+	if err == nil {
+		err = fn(ctx)
+	}
+	err = mapError(ctx, op, err, info, c.gate.remaining())
+	level := slog.LevelDebug // a gate refusal too: the 429 that shut the gate was a warning
+	if err != nil && !errors.Is(err, ErrNotFound) && !gated(err) {
 		level = slog.LevelWarn
 	}
 	status, _ := info.last()

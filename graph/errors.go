@@ -28,8 +28,10 @@ var (
 	// ErrUnauthorized means the gateway could not authenticate to Graph (bad secret or
 	// certificate, unknown app, expired or rejected token).
 	ErrUnauthorized = errors.New("unauthorized")
-	// ErrThrottled means Graph throttled the gateway and the retry budget or the deadline
-	// did not allow waiting; the error chain holds a *ThrottledError with the delay.
+	// ErrThrottled means Graph throttled the gateway and the retry budget, MaxRetryWait
+	// or the deadline did not allow waiting, or that the call was not sent because an
+	// earlier 429's Retry-After still runs; the error chain holds a *ThrottledError with
+	// the delay.
 	ErrThrottled = errors.New("throttled")
 )
 
@@ -44,10 +46,17 @@ type ThrottledError struct {
 	// client's back-off: Graph documents that the header may be missing
 	// (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
 	Estimated bool
+	// Gated reports that the call never reached Graph: the client's throttling gate,
+	// shut by an earlier 429 for the tenant, refused it, and RetryAfter is what remained
+	// of that delay.
+	Gated bool
 }
 
 // Error describes the throttling without personal data.
 func (e *ThrottledError) Error() string {
+	if e.Gated {
+		return "graph: throttled, not sent while the tenant's retry-after runs, retry after " + e.RetryAfter.String()
+	}
 	return "graph: throttled, retry after " + e.RetryAfter.String()
 }
 
@@ -85,6 +94,9 @@ func (e *Error) Error() string {
 		details = append(details, "code "+e.Code)
 	}
 	if te, ok := e.cause.(*ThrottledError); ok {
+		if te.Gated {
+			details = append(details, "not sent while the tenant's retry-after runs")
+		}
 		details = append(details, "retry after "+te.RetryAfter.String())
 	} else if e.cause != nil {
 		details = append(details, e.cause.Error())
@@ -135,29 +147,44 @@ func statusError(op string, status int, code string, retryAfter time.Duration) *
 // mapError turns whatever the SDK, azidentity or the transport returned into an
 // *Error. It never calls Error() on SDK error values: ODataError.Error() panics when
 // the body has no error.message. info holds what the recorder middleware saw on the
-// wire for this call (status, Retry-After), ctx is the call's context.
-func mapError(ctx context.Context, op string, err error, info *callInfo) error {
+// wire for this call (status, Retry-After), ctx is the call's context, and shut how
+// long the client's throttling gate stays shut (a throttled call reports at least
+// that: no request goes out before).
+func mapError(ctx context.Context, op string, err error, info *callInfo, shut time.Duration) error {
 	if err == nil {
 		return nil
 	}
 	mapped := classify(ctx, op, err, info)
-	estimateRetryAfter(mapped, info.attemptCount())
+	attempts := info.attemptCount()
+	settleRetryAfter(mapped, attempts, shut)
+	var te *ThrottledError
+	if errors.As(mapped, &te) && te.Gated && attempts > 0 {
+		te.Gated = false // the call reached Graph before the gate refused its retry
+	}
 	return mapped
 }
 
-// estimateRetryAfter fills in the back-off of a throttling error whose 429 carried no
-// Retry-After, after attempts requests.
-func estimateRetryAfter(err error, attempts int) {
+// settleRetryAfter fills in the delay of a throttling error: the back-off
+// (throttleBackoff) when its 429 carried no Retry-After, after attempts requests, and at
+// least shut, what remains of the client's throttling gate.
+func settleRetryAfter(err error, attempts int, shut time.Duration) {
 	var te *ThrottledError
-	if errors.As(err, &te) && te.RetryAfter <= 0 {
+	if !errors.As(err, &te) {
+		return
+	}
+	if te.RetryAfter <= 0 {
 		te.RetryAfter, te.Estimated = throttleBackoff(attempts), true
 	}
+	te.RetryAfter = max(te.RetryAfter, shut)
 }
 
 // classify maps an upstream failure to an *Error (see mapError).
 func classify(ctx context.Context, op string, err error, info *callInfo) error {
 	var ge *Error
 	if errors.As(err, &ge) {
+		if ge.op == "" {
+			ge.op = op // a gate refusal made by the retrier, which knows no operation
+		}
 		return ge
 	}
 	status, retryAfter := info.last()

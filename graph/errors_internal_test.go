@@ -54,7 +54,7 @@ func TestMapErrorShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := mapError(context.Background(), "get user", tt.err, tt.info)
+			err := mapError(context.Background(), "get user", tt.err, tt.info, 0)
 			var ge *Error
 			if !errors.As(err, &ge) || !errors.Is(err, tt.kind) {
 				t.Fatalf("err = %v, want *Error of kind %v", err, tt.kind)
@@ -76,7 +76,7 @@ func TestMapErrorShapes(t *testing.T) {
 func TestMapErrorContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := mapError(ctx, "get user", errors.New("transport closed"), &callInfo{})
+	err := mapError(ctx, "get user", errors.New("transport closed"), &callInfo{}, 0)
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want unavailable + context.Canceled", err)
 	}

@@ -6,12 +6,17 @@ import (
 )
 
 // Outcome words classify how a Client call ended, for metrics labels. Each word
-// stands for a sentinel error (or success); Outcome picks the word for an error.
+// stands for a sentinel error (or success), except OutcomeGated, a refusal of the
+// throttling gate; Outcome picks the word for an error.
 const (
 	// OutcomeOK is a call that succeeded.
 	OutcomeOK = "ok"
 	// OutcomeThrottled is a call Graph throttled (ErrThrottled).
 	OutcomeThrottled = "throttled"
+	// OutcomeGated is a call that never reached Graph because an earlier 429's
+	// Retry-After was still running (ErrThrottled with ThrottledError.Gated): it is no
+	// call to Graph, and metrics that count calls to Graph should leave it out.
+	OutcomeGated = "gated"
 	// OutcomeNotFound is a call for something that does not exist (ErrNotFound).
 	OutcomeNotFound = "not_found"
 	// OutcomeBadRequest is a call rejected as malformed (ErrBadRequest).
@@ -39,11 +44,14 @@ const (
 )
 
 // Outcome returns the outcome word for an error returned by a Client: OutcomeOK for
-// nil, the word of the sentinel the error matches, else OutcomeError.
+// nil, OutcomeGated for a call the throttling gate kept from Graph, the word of the
+// sentinel the error matches, else OutcomeError.
 func Outcome(err error) string {
 	switch {
 	case err == nil:
 		return OutcomeOK
+	case gated(err):
+		return OutcomeGated
 	case errors.Is(err, ErrThrottled): // a *ThrottledError matches too
 		return OutcomeThrottled
 	case errors.Is(err, ErrNotFound):
@@ -66,4 +74,11 @@ func (c *Client) observe(op string, start time.Time, err *error) {
 		return
 	}
 	c.onCall(op, Outcome(*err), time.Since(start))
+}
+
+// gated reports whether err is the throttling gate's refusal of a call that never
+// reached Graph.
+func gated(err error) bool {
+	var te *ThrottledError
+	return errors.As(err, &te) && te.Gated
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/graphgate/graphgate/graph"
 )
@@ -20,6 +21,8 @@ func TestOutcome(t *testing.T) {
 		{"throttled error", &graph.ThrottledError{}, graph.OutcomeThrottled},
 		{"wrapped throttled error", fmt.Errorf("x: %w", &graph.ThrottledError{}), graph.OutcomeThrottled},
 		{"graph error throttled", &graph.Error{Status: 429, Kind: graph.ErrThrottled}, graph.OutcomeThrottled},
+		{"refused by the throttling gate", &graph.ThrottledError{RetryAfter: time.Second, Gated: true}, graph.OutcomeGated},
+		{"wrapped gate refusal", fmt.Errorf("x: %w", &graph.ThrottledError{Gated: true}), graph.OutcomeGated},
 		{"not found", &graph.Error{Status: 404, Kind: graph.ErrNotFound}, graph.OutcomeNotFound},
 		{"wrapped not found", fmt.Errorf("x: %w", graph.ErrNotFound), graph.OutcomeNotFound},
 		{"bad request", &graph.Error{Kind: graph.ErrBadRequest}, graph.OutcomeBadRequest},
@@ -43,6 +46,7 @@ func TestOutcomeWords(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{graph.OutcomeOK, "ok"},
 		{graph.OutcomeThrottled, "throttled"},
+		{graph.OutcomeGated, "gated"},
 		{graph.OutcomeNotFound, "not_found"},
 		{graph.OutcomeBadRequest, "bad_request"},
 		{graph.OutcomeDenied, "denied"},

@@ -90,19 +90,25 @@ func (recorder) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Res
 }
 
 // retrier replaces kiota's retry handler, which truncates fractional Retry-After
-// values and sleeps past deadlines. It retries 429, 502, 503 and 504 and transport
-// errors at most max times, waits exactly Retry-After (fractional seconds kept) or an
-// exponential backoff, and gives up — returning the last response — as soon as the
-// wait would not fit in the request context's deadline. Every attempt is a fresh
+// values and sleeps past deadlines. It keeps every request behind the client's
+// throttling gate, and shuts the gate for Retry-After (or the back-off) whenever Graph
+// answers 429. It retries 429, 502, 503 and 504 and transport errors at most max
+// times, waits exactly Retry-After (fractional seconds kept) or an exponential
+// back-off, and gives up — returning the last response — as soon as the wait exceeds
+// maxWait or would not fit in the request context's deadline. Every attempt is a fresh
 // clone of the request with the original (uncompressed) body and headers, so the
 // compression handler inside it compresses each attempt afresh.
 type retrier struct {
-	max  int
-	base time.Duration
-	log  *slog.Logger
+	max     int
+	maxWait time.Duration
+	base    time.Duration
+	gate    *gate
+	log     *slog.Logger
 }
 
-// Intercept implements khttp.Middleware.
+// Intercept implements khttp.Middleware. A first attempt meeting a shut gate fails at
+// once with the gate's error; a retry, already waiting, waits for the gate within
+// maxWait.
 func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
 	var body []byte
 	if req.Body != nil && req.Body != http.NoBody {
@@ -115,9 +121,12 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 	}
 	ctx := req.Context()
 	for attempt := 0; ; attempt++ {
+		if err := r.gate.admit(ctx, "", r.patience(attempt)); err != nil {
+			return nil, err
+		}
 		resp, err := p.Next(cloneRequest(req, body), i)
 		delay, retry := r.delay(resp, err, attempt)
-		if !retry || attempt >= r.max || !fits(ctx, delay) {
+		if !retry || attempt >= r.max || delay > r.maxWait || !fits(ctx, delay) {
 			return resp, err
 		}
 		status := 0
@@ -135,11 +144,23 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 	}
 }
 
+// patience is how long an attempt may wait for a shut gate: nothing for a first
+// attempt (its caller gets the remaining delay at once), maxWait for a retry.
+func (r *retrier) patience(attempt int) time.Duration {
+	if attempt == 0 {
+		return 0
+	}
+	return r.maxWait
+}
+
 // delay decides whether an outcome is retryable and how long to wait first: Graph's
 // Retry-After, or when it sent none an exponential back-off, as Graph advises: "If no
 // Retry-After header is provided by the response, we recommend implementing an
 // exponential backoff retry policy"
 // (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
+// A 429 shuts the gate for that delay (throttleBackoff without Retry-After), and the
+// wait before the retry is whatever remains of the gate, which other 429s may have
+// extended.
 func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Duration, bool) {
 	backoff := r.base * time.Duration(1<<min(attempt, 10))
 	if err != nil {
@@ -149,7 +170,14 @@ func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Durat
 		return 0, false
 	}
 	switch resp.StatusCode {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusTooManyRequests:
+		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if !ok {
+			d = throttleBackoff(attempt + 1)
+		}
+		r.gate.close(d)
+		return r.gate.remaining(), true
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			return d, true
 		}
@@ -161,10 +189,11 @@ func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Durat
 // maxThrottleBackoff bounds the back-off reported for a 429 without Retry-After.
 const maxThrottleBackoff = 30 * time.Second
 
-// throttleBackoff is the wait reported to callers for a 429 that came without
-// Retry-After after attempts requests: the next step of the exponential back-off the
-// retrier used between them (retryBackoff·2^n), at least a second and at most
-// maxThrottleBackoff, so that a caller holding off its tenant does not hammer Graph.
+// throttleBackoff is the wait after a 429 that came without Retry-After, the
+// attempts-th request of a call (a $batch item's round): the exponential back-off
+// retryBackoff·2^attempts, at least a second and at most maxThrottleBackoff, so that
+// the gate holding off the tenant does not let it hammer Graph. It shuts the gate and
+// is what callers are told to wait.
 func throttleBackoff(attempts int) time.Duration {
 	return min(max(retryBackoff<<min(max(attempts, 0), 16), time.Second), maxThrottleBackoff)
 }

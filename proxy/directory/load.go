@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/graphgate/graphgate/cache"
@@ -42,29 +41,24 @@ func key(tenantID, kind, id string) cache.Key {
 	return cache.Key{Tenant: tenantID, Kind: kind, ID: id}
 }
 
-// tenant guards one tenant's upstream: a bounded number of concurrent Graph calls, and
-// a gate that fails at once while Graph is throttling the tenant instead of letting
-// requests pile up behind it.
+// tenant guards one tenant's upstream with a bounded number of concurrent Graph calls.
+// Throttling has one owner, the tenant's graph.Client: after a 429 it refuses every
+// call at once until Graph's Retry-After has passed (a *graph.ThrottledError carrying
+// the remaining delay, mapped to a *ThrottledError here), so reads do not pile up
+// behind a throttled tenant.
 type tenant struct {
-	id           string
-	up           Upstream
-	slots        chan struct{}
-	queueWait    time.Duration
-	blockedUntil atomic.Int64 // unix nanos until which Graph asked us to back off
+	id        string
+	up        Upstream
+	slots     chan struct{}
+	queueWait time.Duration
 }
 
 func newTenant(t Tenant, concurrency int, wait time.Duration) *tenant {
 	return &tenant{id: t.ID, up: t.Upstream, slots: make(chan struct{}, concurrency), queueWait: wait}
 }
 
-// call runs fn with an upstream slot, honouring an active throttling back-off, and
-// returns its error as a domain error.
+// call runs fn with an upstream slot and returns its error as a domain error.
 func (t *tenant) call(ctx context.Context, fn func(ctx context.Context) error) error {
-	if until := t.blockedUntil.Load(); until > 0 {
-		if d := time.Until(time.Unix(0, until)); d > 0 {
-			return &ThrottledError{RetryAfter: d}
-		}
-	}
 	timer := time.NewTimer(t.queueWait)
 	defer timer.Stop()
 	select {
@@ -75,12 +69,7 @@ func (t *tenant) call(ctx context.Context, fn func(ctx context.Context) error) e
 		return ErrBusy
 	}
 	defer func() { <-t.slots }()
-	err := fn(ctx)
-	var te *graph.ThrottledError
-	if errors.As(err, &te) && te.RetryAfter > 0 {
-		t.blockedUntil.Store(time.Now().Add(te.RetryAfter).UnixNano())
-	}
-	return domainError(err)
+	return domainError(fn(ctx))
 }
 
 // domainError maps an error of the graph package to the directory's errors, keeping it

@@ -32,6 +32,7 @@ const (
 	OutcomeOK          = "ok"
 	OutcomeNotFound    = "not_found"
 	OutcomeThrottled   = "throttled"
+	OutcomeGated       = "gated" // refused by the throttling gate: Graph was not called
 	OutcomeBadRequest  = "bad_request"
 	OutcomeDenied      = "denied"
 	OutcomeUnavailable = "unavailable"
@@ -74,7 +75,7 @@ func New() *Metrics {
 	}, []string{"route"})
 	m.upstream = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Subsystem: "upstream", Name: "requests_total",
-		Help: "Calls to Microsoft Graph, by operation and outcome (ok, not_found, throttled, bad_request, denied, unavailable, error).",
+		Help: "Calls to Microsoft Graph, by operation and outcome (ok, not_found, throttled, bad_request, denied, unavailable, error; gated: refused while Graph's Retry-After runs, Graph not called).",
 	}, []string{"operation", "outcome"})
 	m.upstreamTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: Namespace, Subsystem: "upstream", Name: "request_duration_seconds",
@@ -137,6 +138,9 @@ func (m *Metrics) ObserveUpstream(operation, outcome string, d time.Duration) {
 		return
 	}
 	m.upstream.WithLabelValues(operation, outcome).Inc()
+	if outcome == OutcomeGated {
+		return // no call reached Graph: its duration would flatter Graph's latency
+	}
 	m.upstreamTime.WithLabelValues(operation).Observe(d.Seconds())
 }
 

@@ -116,6 +116,7 @@ func TestOutcomeWords(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{metrics.OutcomeOK, "ok"},
 		{metrics.OutcomeThrottled, "throttled"},
+		{metrics.OutcomeGated, "gated"},
 		{metrics.OutcomeNotFound, "not_found"},
 		{metrics.OutcomeBadRequest, "bad_request"},
 		{metrics.OutcomeDenied, "denied"},

@@ -1,0 +1,74 @@
+package graph
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// DefaultMaxRetryWait is Config.MaxRetryWait's default: the longest throttling delay
+// (Graph's Retry-After or the client's back-off) a call waits out before retrying. One
+// second is the shortest Retry-After graphgate can answer its own clients (whole
+// seconds, never 0), so waiting that long inside a request never keeps a client longer
+// than a 429 would; a longer wait holds an upstream slot and the client's connection
+// for nothing, and Graph's Retry-After values are typically several seconds.
+const DefaultMaxRetryWait = time.Second
+
+// gate is the throttling gate of one Client, hence of one tenant: the instant before
+// which no request may reach Graph. Graph asks callers to stop sending requests until
+// Retry-After has passed: "If you continue to send requests while your app is
+// throttled, the Retry-After value may become longer"
+// (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
+// Every 429 the client receives, for a whole request or a $batch item, closes it.
+type gate struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// close keeps the gate shut for d from now: it extends the gate, never shortens it.
+func (g *gate) close(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until = until
+	}
+}
+
+// remaining returns how long the gate stays shut; 0 when it is open.
+func (g *gate) remaining() time.Duration {
+	g.mu.Lock()
+	until := g.until
+	g.mu.Unlock()
+	return max(time.Until(until), 0)
+}
+
+// admit returns nil when a request may be sent to Graph. While the gate is shut, a
+// request whose caller is prepared to wait (patience, e.g. a retry within
+// Config.MaxRetryWait) waits for it to open if the wait is at most patience and fits
+// ctx's deadline; any other request is refused at once with an *Error of kind
+// ErrThrottled whose *ThrottledError (Gated set) carries the remaining delay. Waiting
+// re-checks the gate, which another 429 may have extended meanwhile.
+func (g *gate) admit(ctx context.Context, op string, patience time.Duration) error {
+	for {
+		d := g.remaining()
+		if d <= 0 {
+			return nil
+		}
+		if d > patience || !fits(ctx, d) {
+			return gatedError(op, d)
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+}
+
+// gatedError is the refusal of a request the gate kept from Graph: no HTTP status (Graph
+// never saw it), the remaining delay as Retry-After.
+func gatedError(op string, d time.Duration) *Error {
+	return &Error{Kind: ErrThrottled, op: op, cause: &ThrottledError{RetryAfter: d, Gated: true}}
+}
