@@ -2,129 +2,16 @@ package usage
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"sync"
 	"time"
 )
 
-// pending holds aggregates handed off by the aggregator and not yet written. head is the
-// batch whose write was attempted (it is retried with the same id, so a write whose
-// commit was acknowledged late is not applied twice); tail collects later handoffs.
-type pending struct {
-	mu    sync.Mutex
-	head  *pendingBatch
-	tail  *pendingBatch
-	users map[usersKey]int64 // estimates not yet written (kept as maxima)
-}
-
-type pendingBatch struct {
-	id    string
-	cells map[cellKey]*cellVal
-}
-
-type usersKey struct {
-	day    int64
-	tenant string
-	client string
-}
-
-// merge adds cells to the tail batch and returns the number of pending cells.
-func (p *pending) merge(cells map[cellKey]*cellVal) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.tail == nil {
-		p.tail = &pendingBatch{id: newBatchID(), cells: cells}
-	} else {
-		for k, v := range cells {
-			t := p.tail.cells[k]
-			if t == nil {
-				p.tail.cells[k] = v
-				continue
-			}
-			t.n += v.n
-			for i := range t.lat {
-				t.lat[i] += v.lat[i]
-			}
-		}
-	}
-	return p.countLocked()
-}
-
-func (p *pending) countLocked() int {
-	n := 0
-	if p.head != nil {
-		n += len(p.head.cells)
-	}
-	if p.tail != nil {
-		n += len(p.tail.cells)
-	}
-	return n
-}
-
-// addUsers records estimates to write, keeping the maximum per key.
-func (p *pending) addUsers(us []DailyUsers) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.users == nil {
-		p.users = map[usersKey]int64{}
-	}
-	for _, u := range us {
-		k := usersKey{u.Day.Unix(), u.Tenant, u.ClientApp}
-		p.users[k] = max(p.users[k], u.Users)
-	}
-}
-
-// next returns the batch to write now (the head, promoted from the tail if needed), with
-// the pending estimates. ok is false when there is nothing to write.
-func (p *pending) next() (b Batch, ok bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.head == nil && p.tail != nil {
-		p.head, p.tail = p.tail, nil
-	}
-	if p.head == nil && len(p.users) == 0 {
-		return Batch{}, false
-	}
-	if p.head == nil {
-		p.head = &pendingBatch{id: newBatchID(), cells: map[cellKey]*cellVal{}}
-	}
-	b.ID = p.head.id
-	for k, v := range p.head.cells {
-		b.Cells = append(b.Cells, Cell{Hour: time.Unix(k.hour, 0).UTC(), Tenant: k.tenant, ClientApp: k.client,
-			Operation: k.operation, StatusClass: k.class, Cache: k.cache, Requests: v.n, Latency: v.lat})
-	}
-	for k, n := range p.users {
-		b.Users = append(b.Users, DailyUsers{Day: time.Unix(k.day, 0).UTC(), Tenant: k.tenant, ClientApp: k.client, Users: n})
-	}
-	return b, true
-}
-
-// done drops the written head batch and the estimates it carried (unless raised since).
-func (p *pending) done(b Batch) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.head != nil && p.head.id == b.ID {
-		p.head = nil
-	}
-	for _, u := range b.Users {
-		k := usersKey{u.Day.Unix(), u.Tenant, u.ClientApp}
-		if p.users[k] <= u.Users {
-			delete(p.users, k)
-		}
-	}
-	return p.countLocked()
-}
-
-func newBatchID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
-// flushLoop writes pending aggregates every flush interval until the aggregator stops.
+// flushLoop hands off and writes the aggregates every flush interval until the recorder
+// stops; aggregates restored from the spool are written at once.
 func (r *Recorder) flushLoop() {
+	if !r.pend.empty() {
+		r.flushTick()
+	}
 	t := time.NewTicker(r.opt.FlushInterval)
 	defer t.Stop()
 	for {
@@ -132,14 +19,31 @@ func (r *Recorder) flushLoop() {
 		case <-r.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), r.opt.FlushInterval+10*time.Second)
-			_ = r.write(ctx)
-			cancel()
+			r.flushTick()
 		}
 	}
 }
 
-// write collects distinct-user estimates and writes the pending batch, if any.
+// flushTick moves the current aggregates to the pending set and writes it (spooling what
+// cannot be written). Each event is thereby written or spooled within one flush interval
+// of being recorded, plus the time a failing write takes to fail.
+func (r *Recorder) flushTick() {
+	ack := make(chan struct{})
+	select {
+	case r.handoff <- ack:
+		<-ack
+	case <-r.stop:
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.stopCtx, r.opt.FlushInterval+10*time.Second)
+	defer cancel()
+	_ = r.write(ctx)
+}
+
+// write collects distinct-user estimates and writes every pending batch. While the store
+// fails, the spool is kept current: before each attempt (so that a write hanging on an
+// unreachable store does not widen what a kill can lose) and after a failed one. Once
+// everything is written, the spool is removed.
 func (r *Recorder) write(ctx context.Context) error {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
@@ -148,6 +52,23 @@ func (r *Recorder) write(ctx context.Context) error {
 		r.log.Warn("usage: distinct-user estimates unavailable", "error", err)
 	}
 	r.pend.addUsers(us)
+	if !r.healthy.Load() {
+		r.spoolLocked()
+	}
+	if err := r.writePendingLocked(ctx); err != nil {
+		r.spoolLocked()
+		return err
+	}
+	r.dropSpoolLocked()
+	if n := r.boundDrops.Swap(0); n > 0 {
+		r.log.Warn("usage: events dropped at the cell bound while the store was behind", "events", n,
+			"max_cells", r.opt.MaxCells)
+	}
+	return nil
+}
+
+// writePendingLocked writes the pending batches in order until none is left or one fails.
+func (r *Recorder) writePendingLocked(ctx context.Context) error {
 	for {
 		b, ok := r.pend.next()
 		if !ok {
@@ -156,7 +77,7 @@ func (r *Recorder) write(ctx context.Context) error {
 		if err := r.opt.Store.Write(ctx, b); err != nil {
 			r.flushErrors.Add(1)
 			if r.healthy.Swap(false) {
-				r.log.Warn("usage: store unavailable; aggregating in memory", "error", err)
+				r.log.Warn("usage: store unavailable; aggregating in memory and spooling to the data dir", "error", err)
 			}
 			return fmt.Errorf("usage: flush: %w", err)
 		}
@@ -168,13 +89,82 @@ func (r *Recorder) write(ctx context.Context) error {
 	}
 }
 
+// spoolLocked writes everything pending to the spool file, replacing the previous one,
+// unless the spool already holds exactly that. A failure is logged and counted: the
+// aggregates stay in memory.
+func (r *Recorder) spoolLocked() {
+	if r.opt.SpoolPath == "" {
+		return
+	}
+	batches, users, gen := r.pend.snapshot()
+	if r.spooled && gen == r.spoolGen {
+		return
+	}
+	if len(batches) == 0 && len(users) == 0 {
+		r.dropSpoolLocked()
+		return
+	}
+	if err := writeSpool(r.opt.SpoolPath, batches, users); err != nil {
+		r.spoolErrors.Add(1)
+		r.log.Error("usage: cannot spool unwritten aggregates; they stay in memory", "error", err)
+		return
+	}
+	n := 0
+	for _, b := range batches {
+		n += len(b.Cells)
+	}
+	if !r.spooled {
+		r.log.Info("usage: unwritten aggregates spooled to the data dir", "cells", n, "daily_users", len(users))
+	}
+	r.spooled, r.spoolGen = true, gen
+	r.spooledCells.Store(int64(n))
+}
+
+// dropSpoolLocked removes the spool once what it held is in the store.
+func (r *Recorder) dropSpoolLocked() {
+	if !r.spooled {
+		return
+	}
+	if err := removeSpool(r.opt.SpoolPath); err != nil {
+		// Harmless: its batches are applied already, so a later start skips them.
+		r.log.Warn("usage: cannot remove the written spool", "error", err)
+	}
+	r.spooled = false
+	r.spooledCells.Store(0)
+	r.log.Info("usage: spooled aggregates written to the store; spool removed")
+}
+
+// restoreSpool queues the aggregates spooled by an earlier run, under their batch ids.
+func (r *Recorder) restoreSpool() {
+	if r.opt.SpoolPath == "" {
+		return
+	}
+	batches, users, err := readSpool(r.opt.SpoolPath)
+	if err != nil {
+		r.log.Error("usage: spool unreadable; set aside", "error", err)
+		return
+	}
+	if len(batches) == 0 && len(users) == 0 {
+		return
+	}
+	r.pendingCells.Store(int64(r.pend.restore(batches, users)))
+	_, _, gen := r.pend.snapshot()
+	r.spooled, r.spoolGen = true, gen
+	n := 0
+	for _, b := range batches {
+		n += len(b.cells)
+	}
+	r.spooledCells.Store(int64(n))
+	r.log.Info("usage: aggregates spooled by an earlier run restored; writing them", "cells", n, "daily_users", len(users))
+}
+
 // retentionLoop deletes aggregates older than the retention period, at start and then
 // every RetentionInterval.
 func (r *Recorder) retentionLoop() {
 	t := time.NewTicker(r.opt.RetentionInterval)
 	defer t.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(r.stopCtx, time.Minute)
 		cut := r.opt.Retention.Cutoff(r.opt.Now())
 		if n, err := r.opt.Store.DeleteBefore(ctx, cut); err != nil {
 			r.log.Warn("usage: retention delete failed", "error", err)

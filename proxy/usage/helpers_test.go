@@ -50,10 +50,10 @@ func (m *memStore) Write(_ context.Context, b Batch) error {
 				cur.Latency[i] += c.Latency[i]
 			}
 		}
-		for _, u := range b.Users {
-			k := usersKey{u.Day.Unix(), u.Tenant, u.ClientApp}
-			m.users[k] = max(m.users[k], u.Users)
-		}
+	}
+	for _, u := range b.Users { // maxima: idempotent, written with every batch
+		k := usersKey{u.Day.Unix(), u.Tenant, u.ClientApp}
+		m.users[k] = max(m.users[k], u.Users)
 	}
 	if m.lateAck > 0 {
 		m.lateAck--

@@ -16,15 +16,23 @@ type Options struct {
 	Store Store
 	// Distinct counts distinct users; nil means in memory (NewMemoryDistinct).
 	Distinct Distinct
-	// FlushInterval is how often aggregates are written to the store (default 5s).
+	// FlushInterval is how often aggregates are written to the store (default 5s), or
+	// spooled while it fails: what a kill -9 can lose.
 	FlushInterval time.Duration
 	// Buffer is the capacity of the queue between Record and the aggregator (default
 	// 8192). When it is full, Record drops the event and counts it in Stats.Dropped.
 	Buffer int
-	// MaxCells bounds the cells held in memory, unflushed ones included (default 200000).
-	// While the store is down the bound can be reached: then events that would open a new
-	// cell are dropped and counted (Stats.Dropped); events of existing cells still count.
+	// MaxCells bounds the cells held in memory, unflushed and spooled ones included
+	// (default 200000), and so the memory an outage of the store can take. While the
+	// store is down the bound can be reached: then events that would open a new cell are
+	// dropped, counted (Stats.Dropped) and logged; events of existing cells still count.
 	MaxCells int
+	// SpoolPath, if not "", is the file (in the data directory) where aggregates that
+	// cannot be written are kept: after every failed write, and at Close when the store
+	// is still unreachable. New reads it back and writes it to the store first, each
+	// batch under its original id, so nothing is applied twice. The spool holds what a
+	// Store holds (cells and daily estimates), never hashes, keys or sketches.
+	SpoolPath string
 	// Retention is how long aggregates are kept (default 13 months); older rows are
 	// deleted at start and then every RetentionInterval (default 1h).
 	Retention         Retention
@@ -42,6 +50,8 @@ type Stats struct {
 	Flushes       uint64 // successful store writes
 	FlushErrors   uint64 // failed store writes (retried)
 	PendingCells  int    // cells handed to the flusher but not yet written
+	SpooledCells  int    // cells in the spool file (Options.SpoolPath) now
+	SpoolErrors   uint64 // failed spool writes
 	StoreHealthy  bool   // whether the last store write succeeded
 	RetentionRuns uint64
 }
@@ -58,15 +68,20 @@ type Recorder struct {
 	done     chan struct{}
 	closed   atomic.Bool
 	once     sync.Once
+	// stopCtx is cancelled at Close: in-flight writes give up so Close can spool them.
+	stopCtx    context.Context
+	stopCancel context.CancelFunc
 
 	cur map[cellKey]*cellVal // owned by the aggregator goroutine
 
-	pend    pending
-	writeMu sync.Mutex // one store write at a time
+	pend     pending
+	writeMu  sync.Mutex // one store write at a time; guards spooled and spoolGen
+	spooled  bool       // the spool file exists and holds pending aggregates
+	spoolGen uint64     // the pending generation the spool holds
 
-	recorded, dropped, flushes, flushErrors, retentionRuns atomic.Uint64
-	healthy                                                atomic.Bool
-	pendingCells                                           atomic.Int64
+	recorded, dropped, flushes, flushErrors, retentionRuns, spoolErrors, boundDrops atomic.Uint64
+	healthy                                                                         atomic.Bool
+	pendingCells, spooledCells                                                      atomic.Int64
 }
 
 // cellKey identifies a cell in memory.
@@ -84,7 +99,8 @@ type cellVal struct {
 	lat [NumBuckets]int64
 }
 
-// New starts a Recorder: its aggregator, flusher and retention goroutines.
+// New starts a Recorder: its aggregator, flusher and retention goroutines. Aggregates
+// spooled by an earlier run (Options.SpoolPath) are queued first and written at once.
 func New(opt Options) (*Recorder, error) {
 	if opt.Store == nil {
 		return nil, fmt.Errorf("usage: a store is required")
@@ -117,7 +133,9 @@ func New(opt Options) (*Recorder, error) {
 		handoff: make(chan chan struct{}),
 		stop:    make(chan struct{}), done: make(chan struct{}),
 		cur: map[cellKey]*cellVal{}}
+	r.stopCtx, r.stopCancel = context.WithCancel(context.Background())
 	r.healthy.Store(true)
+	r.restoreSpool()
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); r.aggregate() }()
@@ -147,12 +165,13 @@ func (r *Recorder) Stats() Stats {
 		Recorded: r.recorded.Load(), Dropped: r.dropped.Load(),
 		Flushes: r.flushes.Load(), FlushErrors: r.flushErrors.Load(),
 		PendingCells: int(r.pendingCells.Load()), StoreHealthy: r.healthy.Load(),
+		SpooledCells: int(r.spooledCells.Load()), SpoolErrors: r.spoolErrors.Load(),
 		RetentionRuns: r.retentionRuns.Load(),
 	}
 }
 
 // Flush hands everything recorded so far to the flusher and writes it to the store now.
-// On a store error the aggregates stay in memory for a later flush.
+// On a store error the aggregates stay in memory for a later flush, and are spooled.
 func (r *Recorder) Flush(ctx context.Context) error {
 	if r.closed.Load() {
 		return ErrClosed
@@ -174,10 +193,12 @@ func (r *Recorder) Flush(ctx context.Context) error {
 }
 
 // Close stops recording, stops the goroutines and flushes what is in memory, retrying
-// until ctx is done. It reports an error if aggregates could not be written; they are lost.
+// until ctx is done. What cannot be written is spooled (Options.SpoolPath) at the first
+// failure and written by the next start. Close reports an error only if aggregates could
+// be neither written nor spooled: then they are lost.
 func (r *Recorder) Close(ctx context.Context) error {
 	r.closed.Store(true)
-	r.once.Do(func() { close(r.stop) })
+	r.once.Do(func() { close(r.stop); r.stopCancel() })
 	select {
 	case <-r.done:
 	case <-ctx.Done():
@@ -193,23 +214,29 @@ func (r *Recorder) Close(ctx context.Context) error {
 		}
 		break
 	}
-	if err != nil {
-		r.log.Error("usage: aggregates lost at shutdown", "cells", r.pendingCells.Load(), "error", err)
+	if err == nil {
+		return nil
 	}
+	r.writeMu.Lock()
+	r.spoolLocked()
+	spooled := r.spooled
+	r.writeMu.Unlock()
+	if spooled {
+		r.log.Warn("usage: store unavailable at shutdown; aggregates spooled to the data dir, written at the next start",
+			"cells", r.spooledCells.Load(), "error", err)
+		return nil
+	}
+	r.log.Error("usage: aggregates lost at shutdown", "cells", r.pendingCells.Load(), "error", err)
 	return err
 }
 
-// aggregate is the aggregator goroutine: it owns r.cur.
+// aggregate is the aggregator goroutine: it owns r.cur. The flusher asks it for a handoff
+// every flush interval.
 func (r *Recorder) aggregate() {
-	t := time.NewTicker(r.opt.FlushInterval)
-	defer t.Stop()
 	for {
 		select {
 		case ev := <-r.events:
 			r.add(ev)
-		case <-t.C:
-			r.drain()
-			r.handOff()
 		case ack := <-r.handoff:
 			r.drain()
 			r.handOff()
@@ -250,6 +277,10 @@ func (r *Recorder) add(ev Event) {
 	if v == nil {
 		if len(r.cur)+int(r.pendingCells.Load()) >= r.opt.MaxCells {
 			r.dropped.Add(1)
+			if r.boundDrops.Add(1) == 1 {
+				r.log.Warn("usage: cell bound reached while the store is behind; events of new cells are dropped",
+					"max_cells", r.opt.MaxCells)
+			}
 			return
 		}
 		v = &cellVal{}

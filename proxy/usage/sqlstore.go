@@ -99,7 +99,7 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		return fmt.Errorf("usage: migrate: read version: %w", err)
 	}
 	if int(v.Int64) > SchemaVersion {
-		return fmt.Errorf("usage: migrate: store schema version %d is newer than this build's %d", v.Int64, SchemaVersion)
+		return fmt.Errorf("usage: migrate: store schema version %d is newer than this build's %d: %w", v.Int64, SchemaVersion, ErrSchemaNewer)
 	}
 	for ver := int(v.Int64) + 1; ver <= SchemaVersion; ver++ {
 		for _, stmt := range migrations[ver] {
@@ -117,7 +117,13 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 	return nil
 }
 
-// Write implements Store.
+// ErrSchemaNewer means the store was migrated by a newer graphgate: this build must not
+// write to it. It is a configuration error, not an outage.
+var ErrSchemaNewer = errors.New("usage: store schema is newer than this build")
+
+// Write implements Store. A batch id applied before adds no cells again; its
+// distinct-user estimates are still written, since keeping the maximum is idempotent
+// (they may have been raised since the batch was first written).
 func (s *sqlStore) Write(ctx context.Context, b Batch) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -129,11 +135,14 @@ func (s *sqlStore) Write(ctx context.Context, b Batch) error {
 	if err != nil {
 		return fmt.Errorf("usage: write: batch: %w", err)
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return nil // applied before: its commit was acknowledged late or lost
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("usage: write: batch: %w", err)
 	}
-	if err := s.writeCells(ctx, tx, b.Cells); err != nil {
-		return err
+	if n > 0 { // else applied before: its commit was acknowledged late or lost
+		if err := s.writeCells(ctx, tx, b.Cells); err != nil {
+			return err
+		}
 	}
 	if err := s.writeUsers(ctx, tx, b.Users); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -45,12 +46,20 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
+// postgresConnectTimeout bounds each connection attempt when the URL sets no
+// connect_timeout: without one, an unreachable host holds a connection attempt (and a
+// flush or an analyst's report) for the operating system's TCP timeout, minutes.
+const postgresConnectTimeout = 5 * time.Second
+
 // OpenPostgres connects to PostgreSQL at url (pgx) and migrates the schema. schema, if
 // not empty, is created when missing and used as the search path (tests use one per test).
 func OpenPostgres(ctx context.Context, dsn, schema string) (Store, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("usage: postgres: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = postgresConnectTimeout
 	}
 	if schema != "" {
 		if !schemaName.MatchString(schema) {
@@ -79,4 +88,19 @@ func OpenPostgres(ctx context.Context, dsn, schema string) (Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// OpenPostgresInBackground is OpenPostgres for a server: an invalid URL or a schema newer
+// than this build fails at once, while an unreachable PostgreSQL does not — the store
+// connects in the background (see OpenReconnecting) and reports its state with Status.
+func OpenPostgresInBackground(ctx context.Context, dsn, schema string, opt ReconnectOptions) (*ReconnectingStore, error) {
+	if _, err := pgx.ParseConfig(dsn); err != nil {
+		return nil, fmt.Errorf("usage: postgres: %w", err)
+	}
+	if schema != "" && !schemaName.MatchString(schema) {
+		return nil, fmt.Errorf("usage: postgres: invalid schema name")
+	}
+	return OpenReconnecting(ctx, func(ctx context.Context) (Store, error) {
+		return OpenPostgres(ctx, dsn, schema)
+	}, opt)
 }

@@ -8,6 +8,13 @@
 // aggregates and distinct-user estimates are ever persisted; the daily hash key and the
 // sketches stay in memory (or, scaled out, in Redis with a 48 h TTL).
 //
+// An outage of the store costs no count: aggregates stay in memory (bounded by
+// Options.MaxCells) and are spooled to a file in the data directory after every failed
+// write and at Close; the next start writes the spool, batch by batch under the original
+// batch ids, so nothing is applied twice. A PostgreSQL store may connect in the
+// background (ReconnectingStore). A kill -9 loses at most what was recorded in the last
+// flush interval.
+//
 // Every read path (Reader, and through it the analysts' API, CSV and the export command)
 // applies the release rule: see Release.
 package usage
