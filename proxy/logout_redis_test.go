@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,34 +32,54 @@ type fleet struct {
 	proxy  []*revoketest.Proxy // per instance; nil when it talks to Redis directly
 }
 
-// newFleet starts n instances; those listed in cuttable reach Redis through a TCP
-// proxy the test can cut.
+// newFleet starts n instances on the test Redis; those listed in cuttable reach Redis
+// through a TCP proxy the test can cut.
 func newFleet(t testing.TB, n int, cuttable ...int) *fleet {
 	t.Helper()
-	url := revoketest.RedisURL(t)
+	return newFleetOn(t, revoketest.RedisURL(t), n, cuttable...)
+}
+
+// newFleetOn starts n instances sharing the Redis at url, as newFleet does.
+func newFleetOn(t testing.TB, url string, n int, cuttable ...int) *fleet {
+	t.Helper()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	prefix := "ggtest-logout-" + hex.EncodeToString(b)
 	t.Cleanup(func() { revoketest.DeletePrefix(t, url, prefix) })
 	f := &fleet{url: url, prefix: prefix, base: newEnv(t)}
 	for i := range n {
-		u := url
-		var px *revoketest.Proxy
-		if slices.Contains(cuttable, i) {
-			u, px = revoketest.ProxyURL(t, url)
-		}
-		r, err := revoke.NewRedis(revoke.Config{Secret: []byte("fleet-shared-secret-0123456789")},
-			revoke.RedisConfig{URL: u, Prefix: prefix, PingInterval: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = r.Close() })
-		f.revs, f.proxy = append(f.revs, r), append(f.proxy, px)
-		f.gws = append(f.gws, gatewayOn(t, f.base, nil, func(c *proxy.Config) {
-			c.Revocations = r
-			c.ReadyChecks = map[string]func() error{"revocation": r.Ready}
-		}))
+		f.add(t, slices.Contains(cuttable, i))
 	}
+	f.waitCurrent(t)
+	return f
+}
+
+// add starts one more instance, behind a cuttable TCP proxy when cuttable is true.
+func (f *fleet) add(t testing.TB, cuttable bool) *env {
+	t.Helper()
+	u := f.url
+	var px *revoketest.Proxy
+	if cuttable {
+		u, px = revoketest.ProxyURL(t, f.url)
+	}
+	r, err := revoke.NewRedis(revoke.Config{Secret: []byte("fleet-shared-secret-0123456789")},
+		revoke.RedisConfig{URL: u, Prefix: f.prefix, PingInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	f.revs, f.proxy = append(f.revs, r), append(f.proxy, px)
+	g := gatewayOn(t, f.base, nil, func(c *proxy.Config) {
+		c.Revocations = r
+		c.ReadyChecks = map[string]func() error{"revocation": r.Ready}
+	})
+	f.gws = append(f.gws, g)
+	return g
+}
+
+// waitCurrent waits until every instance's revocation list is current.
+func (f *fleet) waitCurrent(t testing.TB) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, r := range f.revs {
@@ -66,7 +87,6 @@ func newFleet(t testing.TB, n int, cuttable ...int) *fleet {
 			t.Fatal(err)
 		}
 	}
-	return f
 }
 
 // settle bounds the tests' waits for a logout, purge or reconnection to reach the other
@@ -127,6 +147,46 @@ func TestLogoutAcrossInstancesWithRedis(t *testing.T) {
 		}
 		if n := f.base.emu.Count("GET /v1.0/users/{id}"); n != 1 {
 			t.Errorf("instance %d answered the victim's profile from %d upstream calls, want 1 (cache purged)", i+2, n)
+		}
+	}
+}
+
+// TestLogoutSurvivesRedisRestart logs a user out through a fleet sharing a private Redis
+// that runs without persistence (as the shipped Kubernetes manifest runs it), restarts
+// that Redis empty and starts a new gateway instance at once: every instance, old and
+// new, refuses the user's tokens issued before the logout and inside the lock-out.
+// Graph's revokeSignInSessions fails, so Entra's signInSessionsValidFromDateTime
+// cannot stand in for the gateway's own list.
+func TestLogoutSurvivesRedisRestart(t *testing.T) {
+	srv := revoketest.StartServer(t)
+	f := newFleetOn(t, srv.URL(), 2)
+	f.base.emu.SetFault("POST /v1.0/users/{id}/revokeSignInSessions", emulatorFault503())
+	g1 := f.gws[0]
+	victim := g1.victim(0)
+	admin := g1.token(0, "chat-web", g1.withRole(0, proxy.RoleAdmin))
+	before := g1.mint(0, "chat-web", victim, time.Time{})
+	if r := f.gws[1].get("/v1.0/me", before); r.Status != http.StatusOK {
+		t.Fatalf("before the logout: %d %s", r.Status, r.Body)
+	}
+	if a := decodeLogout(t, g1.logout(admin, victim.ID)); a.Graph.Succeeded {
+		t.Fatal("revokeSignInSessions succeeded; the test needs it to fail")
+	}
+	inside := g1.mint(0, "chat-web", victim, time.Now()) // a token Entra may still issue
+	for i, g := range f.gws {
+		if !until(settle, func() bool { return g.get("/v1.0/me", inside).Status == http.StatusUnauthorized }) {
+			t.Fatalf("instance %d accepts the revoked token before the restart", i+1)
+		}
+	}
+	srv.Restart(syscall.SIGTERM)
+	f.add(t, false) // a new instance (a rollout, a crash) started right after the restart
+	f.waitCurrent(t)
+	for i, g := range f.gws {
+		for _, tok := range []string{before, inside} {
+			r := g.get("/v1.0/me", tok)
+			assertRevoked(t, r, fmt.Sprintf("instance %d after the restart", i+1))
+			if !strings.Contains(string(r.Body), "by an administrator") {
+				t.Errorf("instance %d refused for another reason than the gateway's list: %s", i+1, r.Body)
+			}
 		}
 	}
 }

@@ -52,7 +52,7 @@ func (m *Memory) Revoke(_ context.Context, tenantID, userID string) (Revocation,
 		return Revocation{}, err
 	}
 	now := m.cfg.Now()
-	e := entry{cutOff: now.Add(m.cfg.Lockout), expires: now.Add(m.cfg.Retention())}
+	e := entry{tenant: tenantID, cutOff: now.Add(m.cfg.Lockout), expires: now.Add(m.cfg.Retention())}
 	m.mir.apply(m.h.key(tenantID, userID), e, now)
 	m.mu.Lock()
 	if now.Sub(m.lastSweep) > time.Minute {

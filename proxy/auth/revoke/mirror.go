@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// entry is one revocation in the local mirror.
+// entry is one revocation in the local mirror. The tenant id travels with it so that a
+// store can write the revocation back to a shared list that lost it.
 type entry struct {
+	tenant  string
 	cutOff  time.Time
 	expires time.Time
 }
@@ -71,6 +73,19 @@ func (m *mirror) sweep(now time.Time) {
 		}
 	}
 	m.n.Store(int64(len(m.m)))
+}
+
+// live returns a copy of the entries that have not expired, by key.
+func (m *mirror) live(now time.Time) map[string]entry {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]entry, len(m.m))
+	for k, e := range m.m {
+		if e.expires.After(now) {
+			out[k] = e
+		}
+	}
+	return out
 }
 
 // len returns the number of entries, expired ones included until the next sweep.

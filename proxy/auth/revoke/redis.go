@@ -36,6 +36,14 @@ type RedisConfig struct {
 	ResyncInterval time.Duration
 	// Timeout bounds one Redis command; 0 means one second.
 	Timeout time.Duration
+	// RepairWait is how long an instance that has never held the complete list waits,
+	// when Redis does not vouch for its list (the "{prefix}:revocation-list" key is
+	// missing: a first start, or Redis restarted without persistence), for the running
+	// instances to write back what they know before it trusts what Redis holds. While
+	// such instances are subscribed it waits for them up to ResyncInterval. Until then
+	// its view is not current (Ready reports degraded). 0 means 2 × (PingInterval +
+	// Timeout): long enough for a running instance to reconnect and repair.
+	RepairWait time.Duration
 }
 
 // Redis is a revocation list shared by every gateway instance through Redis. A
@@ -45,6 +53,11 @@ type RedisConfig struct {
 // ResyncInterval, the full set is loaded with SCAN before the view counts as current
 // again (pub/sub loses messages while disconnected). Revocations made while Redis is
 // unreachable are enforced locally at once and written when it is back.
+//
+// Redis may lose the list (a restart without persistence): every instance then writes
+// back, from its mirror, each live revocation Redis lacks or holds with an earlier
+// cut-off (repair.go), and marks the list complete again; an instance that never held
+// the list waits for that before its view counts as current.
 type Redis struct {
 	cfg       Config
 	rc        RedisConfig
@@ -53,7 +66,13 @@ type Redis struct {
 	client    *redis.Client
 	keyPrefix string
 	channel   string
+	listKey   string // present while Redis vouches that the list is complete
+	holders   string // channel that instances which have held the list subscribe to
 	instance  string
+
+	holder    atomic.Bool  // the view has been current once: the mirror holds the list
+	repaired  atomic.Int64 // revocations written back to Redis by repair
+	repairDue atomic.Bool  // a revocation could not be written: sync at the next tick
 
 	current    atomic.Bool
 	staleSince atomic.Int64 // cfg.Now() unix nanos when the view stopped being current
@@ -67,7 +86,7 @@ type Redis struct {
 	synced     bool
 	reason     string // why the view is not current; no personal data
 	degraded   bool   // a degraded state was logged
-	pending    map[string]record
+	lostSince  time.Time
 	subs       []Subscriber
 
 	cancel context.CancelFunc
@@ -108,6 +127,9 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 	if rc.Timeout <= 0 {
 		rc.Timeout = DefaultRedisTimeout
 	}
+	if rc.RepairWait <= 0 {
+		rc.RepairWait = 2 * (rc.PingInterval + rc.Timeout)
+	}
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = rc.Timeout, rc.Timeout, rc.Timeout
 	opt.MaxRetries = 1
 	id := make([]byte, 8)
@@ -115,8 +137,8 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 	r := &Redis{
 		cfg: cfg, rc: rc, h: newHasher(cfg.Secret), mir: newMirror(), client: redis.NewClient(opt),
 		keyPrefix: rc.Prefix + ":revoked:", channel: rc.Prefix + ":revocations",
-		instance: hex.EncodeToString(id), pending: map[string]record{},
-		reason: "revocation list not yet loaded from redis",
+		listKey: rc.Prefix + ":revocation-list", holders: rc.Prefix + ":revocations:holders",
+		instance: hex.EncodeToString(id), reason: notLoaded,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -126,11 +148,11 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 	return r, nil
 }
 
-// Check reports whether a token of the user issued at iat is revoked. It reads only
 // Lockout returns Config.Lockout with its default applied: how long after a revocation
 // Entra's token service may still issue tokens from revoked refresh tokens.
 func (r *Redis) Lockout() time.Duration { return r.cfg.Lockout }
 
+// Check reports whether a token of the user issued at iat is revoked. It reads only
 // the local mirror. When the view is not current it answers per Config.OnUnavailable.
 func (r *Redis) Check(tenantID, userID string, iat time.Time) Verdict {
 	now := r.cfg.Now()
@@ -155,16 +177,18 @@ func (r *Redis) Revoke(ctx context.Context, tenantID, userID string) (Revocation
 	}
 	now := r.cfg.Now().Truncate(time.Millisecond)
 	key := r.h.key(tenantID, userID)
-	e := entry{cutOff: now.Add(r.cfg.Lockout), expires: now.Add(r.cfg.Retention())}
+	e := entry{tenant: tenantID, cutOff: now.Add(r.cfg.Lockout), expires: now.Add(r.cfg.Retention())}
 	r.mir.apply(key, e, now)
 	rec := record{Op: "revoke", Tenant: tenantID, Key: key, CutOff: e.cutOff.UnixMilli(),
 		Expires: e.expires.UnixMilli(), Origin: r.instance}
 	rev := Revocation{CutOff: e.cutOff, Expires: e.expires, Shared: true}
-	n, err := r.write(ctx, rec)
+	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
+	defer cancel()
+	res, err := r.put(cctx, r.client, rec, r.cfg.Retention(), true).Result()
+	n, err := putReceivers(res, err)
 	if err != nil {
-		r.mu.Lock()
-		r.pending[key] = rec
-		r.mu.Unlock()
+		// The mirror holds it: the next sync's repair writes and publishes it.
+		r.repairDue.Store(true)
 		r.cfg.Logger.Warn("revocation enforced locally; redis unreachable, will share it on reconnect",
 			"error", err.Error())
 		rev.NotifyErr = fmt.Errorf("revoke: redis: %w", err)
@@ -184,24 +208,6 @@ func (r *Redis) PurgeTenant(ctx context.Context, tenantID string) (bool, error) 
 		return false, fmt.Errorf("revoke: redis: publish purge: %w", err)
 	}
 	return true, nil
-}
-
-// write stores rec with a TTL of the retention time and publishes it, returning the
-// number of subscribers that received it.
-func (r *Redis) write(ctx context.Context, rec record) (int64, error) {
-	b, _ := json.Marshal(rec)
-	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
-	defer cancel()
-	var pub *redis.IntCmd
-	_, err := r.client.TxPipelined(cctx, func(p redis.Pipeliner) error {
-		p.Set(cctx, r.keyPrefix+rec.Key, b, r.cfg.Retention())
-		pub = p.Publish(cctx, r.channel, b)
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return pub.Val(), nil
 }
 
 // Subscribe registers s for revocations and purges made by other instances.

@@ -25,9 +25,19 @@ func (r *Redis) receiveLoop(ctx context.Context) {
 
 // receive applies messages until the subscription fails. A subscription silent for
 // three ping intervals (pings unanswered) counts as failed.
+//
+// Once this instance has held the list it also subscribes to the holders channel, so
+// that a new instance can tell whether someone will repair a list Redis lost.
 func (r *Redis) receive(ctx context.Context, ps *redis.PubSub) error {
 	lastSeen := time.Now()
+	holding := false
 	for {
+		if !holding && r.holder.Load() {
+			if err := ps.Subscribe(ctx, r.holders); err != nil {
+				return err
+			}
+			holding = true
+		}
 		msg, err := ps.ReceiveTimeout(ctx, r.rc.PingInterval)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -46,7 +56,7 @@ func (r *Redis) receive(ctx context.Context, ps *redis.PubSub) error {
 		lastSeen = time.Now()
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
+			if m.Kind == "subscribe" && m.Channel == r.channel {
 				r.setSubscribed(true, nil)
 			}
 		case *redis.Message:
@@ -56,7 +66,7 @@ func (r *Redis) receive(ctx context.Context, ps *redis.PubSub) error {
 }
 
 // maintainLoop checks connectivity every ping interval and reloads the full set when
-// needed: after a (re)subscription, and every resync interval.
+// needed: after a (re)subscription, when Redis lost the list, and every resync interval.
 func (r *Redis) maintainLoop(ctx context.Context) {
 	defer r.wg.Done()
 	t := time.NewTicker(r.rc.PingInterval)
@@ -71,9 +81,11 @@ func (r *Redis) maintainLoop(ctx context.Context) {
 	}
 }
 
+// maintain probes Redis (the probe also tells whether Redis still vouches for the
+// list) and syncs when needed.
 func (r *Redis) maintain(ctx context.Context) {
 	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
-	err := r.client.Ping(cctx).Err()
+	n, err := r.client.Exists(cctx, r.listKey).Result()
 	cancel()
 	if ctx.Err() != nil {
 		return
@@ -82,43 +94,63 @@ func (r *Redis) maintain(ctx context.Context) {
 		r.setConnected(false, err)
 		return
 	}
+	intact := n > 0
 	r.setConnected(true, nil)
 	r.mu.Lock()
 	gen := r.subGen
-	need := (r.subscribed && (!r.synced || r.syncedGen != gen)) || time.Since(r.syncedAt) > r.rc.ResyncInterval
+	need := !intact || (r.subscribed && (!r.synced || r.syncedGen != gen)) ||
+		time.Since(r.syncedAt) > r.rc.ResyncInterval || r.repairDue.Load()
 	r.mu.Unlock()
 	if !need {
 		return
 	}
-	if err := r.sync(ctx); err != nil {
+	due := r.repairDue.Swap(false)
+	err = r.sync(ctx, intact)
+	if err != nil && due {
+		r.repairDue.Store(true)
+	}
+	r.mu.Lock()
+	r.syncedAt = time.Now()
+	switch {
+	case errors.Is(err, errAwaitRepair):
+		r.synced, r.reason = false, err.Error()
+	case err == nil:
+		r.synced, r.syncedGen, r.lostSince = true, gen, time.Time{}
+	}
+	r.mu.Unlock()
+	if err != nil && !errors.Is(err, errAwaitRepair) {
 		r.setConnected(false, err)
 		return
 	}
-	r.mu.Lock()
-	r.synced, r.syncedGen, r.syncedAt = true, gen, time.Now()
-	r.mu.Unlock()
 	r.updateState()
 }
 
-// sync writes the revocations made here while Redis was unreachable, then loads the
-// full set.
-func (r *Redis) sync(ctx context.Context) error {
-	r.mu.Lock()
-	pending := make([]record, 0, len(r.pending))
-	for _, rec := range r.pending {
-		pending = append(pending, rec)
+// sync loads the full set into the mirror, writes back what Redis lacks (repair), and,
+// when Redis did not vouch for the list (intact false), settles whether to trust it.
+func (r *Redis) sync(ctx context.Context, intact bool) error {
+	loaded, err := r.load(ctx)
+	if err != nil {
+		return err
 	}
-	r.mu.Unlock()
-	for _, rec := range pending {
-		if _, err := r.write(ctx, rec); err != nil {
-			return err
-		}
-		r.mu.Lock()
-		if r.pending[rec.Key] == rec {
-			delete(r.pending, rec.Key)
-		}
-		r.mu.Unlock()
+	n, err := r.repair(ctx, loaded)
+	r.repaired.Add(int64(n))
+	if n > 0 {
+		r.cfg.Logger.Warn("revocations missing from redis written back from this instance's mirror",
+			"written", n, "in_redis", len(loaded), "known", r.mir.len())
 	}
+	if err != nil {
+		return err
+	}
+	if !intact {
+		return r.settle(ctx)
+	}
+	return nil
+}
+
+// load reads every record under the key prefix with SCAN and MGET, merges it into the
+// mirror and returns the cut-offs read (unix ms by keyed hash).
+func (r *Redis) load(ctx context.Context) (map[string]int64, error) {
+	loaded := map[string]int64{}
 	var cursor uint64
 	for {
 		cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
@@ -128,37 +160,52 @@ func (r *Redis) sync(ctx context.Context) error {
 			if vals, err = r.client.MGet(cctx, keys...).Result(); err == nil {
 				for _, v := range vals {
 					if s, ok := v.(string); ok {
-						r.applyRecord(s)
+						if rec, ok := parseRecord(s); ok && rec.Op == "revoke" {
+							loaded[rec.Key] = max(loaded[rec.Key], rec.CutOff)
+							r.apply(rec)
+						}
 					}
 				}
 			}
 		}
 		cancel()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if cursor = next; cursor == 0 {
 			break
 		}
 	}
 	r.mir.sweep(r.cfg.Now())
-	return nil
+	return loaded, nil
 }
 
-// applyRecord merges a stored or published record into the mirror and tells the
-// subscribers about what is new.
+// applyRecord merges a published record into the mirror and tells the subscribers
+// about what is new.
 func (r *Redis) applyRecord(payload string) {
+	if rec, ok := parseRecord(payload); ok {
+		r.apply(rec)
+	}
+}
+
+// parseRecord decodes a stored or published record; ok is false for anything else.
+func parseRecord(payload string) (record, bool) {
 	var rec record
 	if err := json.Unmarshal([]byte(payload), &rec); err != nil || rec.Tenant == "" {
-		return
+		return record{}, false
 	}
+	return rec, rec.Op != "revoke" || rec.Key != ""
+}
+
+// apply merges rec into the mirror and tells the subscribers about what is new.
+func (r *Redis) apply(rec record) {
 	r.mu.Lock()
 	subs := append([]Subscriber(nil), r.subs...)
 	r.mu.Unlock()
 	switch rec.Op {
 	case "revoke":
-		e := entry{cutOff: time.UnixMilli(rec.CutOff), expires: time.UnixMilli(rec.Expires)}
-		if rec.Key == "" || !r.mir.apply(rec.Key, e, r.cfg.Now()) {
+		e := entry{tenant: rec.Tenant, cutOff: time.UnixMilli(rec.CutOff), expires: time.UnixMilli(rec.Expires)}
+		if !r.mir.apply(rec.Key, e, r.cfg.Now()) {
 			return
 		}
 		for _, s := range subs {
@@ -209,6 +256,7 @@ func (r *Redis) updateState() {
 	switch {
 	case cur && !was:
 		r.current.Store(true)
+		r.holder.Store(true)
 		r.staleSince.Store(0)
 		if r.degraded {
 			r.cfg.Logger.Info("revocation list current again: redis reachable and re-synced", "known", r.mir.len())
@@ -220,12 +268,15 @@ func (r *Redis) updateState() {
 		r.degraded = true
 		r.cfg.Logger.Warn("revocation list degraded: enforcing the last known revocations",
 			"reason", r.reason, "on_unavailable", string(r.cfg.OnUnavailable), "known", r.mir.len())
-	case !cur && !r.degraded && r.reason != "revocation list not yet loaded from redis":
+	case !cur && !r.degraded && r.reason != notLoaded:
 		r.degraded = true
-		r.cfg.Logger.Warn("revocation list not loaded: redis unreachable", "reason", r.reason,
+		r.cfg.Logger.Warn("revocation list not loaded yet", "reason", r.reason,
 			"on_unavailable", string(r.cfg.OnUnavailable))
 	}
 }
+
+// notLoaded is the reason a store gives before its first attempt to reach Redis.
+const notLoaded = "revocation list not yet loaded from redis"
 
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
