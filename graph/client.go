@@ -104,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.normalize(); err != nil {
 		return nil, fmt.Errorf("graph: config: %w", err)
 	}
-	cred, err := newCredential(cfg)
+	cred, err := newRenewingCredential(func() (azcore.TokenCredential, error) { return newCredential(cfg) })
 	if err != nil {
 		return nil, fmt.Errorf("graph: credential: %w", err)
 	}
@@ -116,7 +116,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	g := &gate{}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
-		auth, nil, nil, newGraphHTTPClient(cfg, g))
+		auth, nil, nil, newGraphHTTPClient(cfg, g, cred))
 	if err != nil {
 		return nil, fmt.Errorf("graph: request adapter: %w", err)
 	}
@@ -217,11 +217,11 @@ func newCredential(cfg Config) (azcore.TokenCredential, error) {
 // request-body compression (inside the retrier, which replays the original body, so
 // every attempt is compressed afresh), $-parameter decoding, user agent, and the
 // recorder that notes each response for error mapping.
-func newGraphHTTPClient(cfg Config, g *gate) *http.Client {
+func newGraphHTTPClient(cfg Config, g *gate, cred *renewingCredential) *http.Client {
 	opts := msgraphsdk.GetDefaultClientOptions()
 	chain := []khttp.Middleware{
 		msgraphgocore.NewGraphTelemetryHandler(&opts),
-		&retrier{max: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, base: retryBackoff, gate: g, log: cfg.Logger},
+		&retrier{max: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, base: retryBackoff, gate: g, cred: cred, log: cfg.Logger},
 		khttp.NewRedirectHandler(),
 		khttp.NewCompressionHandler(),
 		khttp.NewParametersNameDecodingHandler(),

@@ -103,6 +103,7 @@ type retrier struct {
 	maxWait time.Duration
 	base    time.Duration
 	gate    *gate
+	cred    *renewingCredential // nil: a refused token is not renewed
 	log     *slog.Logger
 }
 
@@ -120,11 +121,22 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 		body = b
 	}
 	ctx := req.Context()
+	authz := "" // a renewed token's Authorization header, once Graph refused the first
 	for attempt := 0; ; attempt++ {
 		if err := r.gate.admit(ctx, "", r.patience(attempt)); err != nil {
 			return nil, err
 		}
-		resp, err := p.Next(cloneRequest(req, body), i)
+		start, next := time.Now(), cloneRequest(req, body)
+		if authz != "" {
+			next.Header.Set("Authorization", authz)
+		}
+		resp, err := p.Next(next, i)
+		if authz == "" && err == nil && resp.StatusCode == http.StatusUnauthorized {
+			if authz = r.renewToken(ctx, start); authz != "" {
+				discard(resp)
+				continue
+			}
+		}
 		delay, retry := r.delay(resp, err, attempt)
 		if !retry || attempt >= r.max || delay > r.maxWait || !fits(ctx, delay) {
 			return resp, err
@@ -132,8 +144,7 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 		status := 0
 		if resp != nil {
 			status = resp.StatusCode
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-			_ = resp.Body.Close()
+			discard(resp)
 		}
 		r.log.LogAttrs(ctx, slog.LevelDebug, "graph: retrying upstream call",
 			slog.String("method", req.Method), slog.Int("status", status),
@@ -142,6 +153,30 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 			return nil, err
 		}
 	}
+}
+
+// renewToken handles Graph's 401 to a request sent at start: the app-only token it
+// carried was refused (a retired signing key, a revoked token), yet azidentity would
+// hand out the same one until it expires. It drops the cached token (at most once per
+// minRenewInterval for the client) and returns the Authorization header of a fresh
+// one, or "" when the request is to fail with the 401 as it is.
+func (r *retrier) renewToken(ctx context.Context, start time.Time) string {
+	if r.cred == nil || !r.cred.renew(start) {
+		return ""
+	}
+	authz, err := r.cred.bearer(ctx)
+	if err != nil {
+		return ""
+	}
+	r.log.LogAttrs(ctx, slog.LevelWarn, "graph: token refused, acquired a new one")
+	return authz
+}
+
+// discard reads a little of a response body we do not use and closes it, so that its
+// connection can be reused.
+func discard(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	_ = resp.Body.Close()
 }
 
 // patience is how long an attempt may wait for a shut gate: nothing for a first
