@@ -16,7 +16,7 @@ import (
 
 // routes builds the engine: the gateway's whole API surface. dispatch is the gateway's
 // own handler, through which $batch items are served.
-func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.Engine, error) {
+func routes(cfg Config, dir *directory.Directory, dispatch http.Handler, draining func() bool) (*gin.Engine, error) {
 	dec, err := newDecider()
 	if err != nil {
 		return nil, fmt.Errorf("proxy: %w", err)
@@ -30,12 +30,12 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler) (*gin.E
 
 	e := newEngine()
 	e.Use(recoverer(cfg.Logger), requestContext(), observe(cfg.Logger, cfg.Policy, cfg.Metrics, cfg.Usage),
-		corsMiddleware(cfg.CORSOrigins), requestLimits())
+		corsMiddleware(cfg.CORSOrigins), requestLimits(), requestDeadline(cfg.UpstreamTimeout))
 	e.NoRoute(func(c *gin.Context) { abortWithError(c, errNoRoute) })
 	e.NoMethod(func(c *gin.Context) { abortWithError(c, errMethodNotAllowed) })
 
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(cfg.Verifier, maps.Clone(cfg.ReadyChecks)))
+	e.GET("/readyz", handleReadyz(cfg.Verifier, maps.Clone(cfg.ReadyChecks), maps.Clone(cfg.StatusChecks), draining))
 
 	// Transparency: the record of processing (public) and the data subject's own export.
 	e.GET("/privacy", handlePrivacy(notice))
@@ -109,19 +109,29 @@ func handleHealthz() gin.HandlerFunc {
 }
 
 // handleReadyz reports ready once every tenant's signing keys are loaded and every
-// registered readiness check passes.
-func handleReadyz(v TokenVerifier, checks map[string]func() error) gin.HandlerFunc {
+// readiness check passes, and until the server starts draining (Server.Drain). Status
+// checks are reported alongside but never make the instance unready.
+func handleReadyz(v TokenVerifier, checks, status map[string]func() error, draining func() bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		report := gin.H{"tokens": "ok"}
 		ready := true
 		if !v.Ready() {
 			report["tokens"], ready = "signing keys not loaded", false
 		}
+		if draining() {
+			report["shutdown"], ready = "draining", false
+		}
 		for name, check := range checks {
 			if err := check(); err != nil {
 				report[name], ready = err.Error(), false
 			} else {
 				report[name] = "ok"
+			}
+		}
+		for name, check := range status {
+			report[name] = "ok"
+			if err := check(); err != nil {
+				report[name] = err.Error()
 			}
 		}
 		status := http.StatusOK

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -65,6 +66,10 @@ type Config struct {
 	// UpstreamQueueWait is how long a request waits for an upstream slot before it is
 	// answered 503 with Retry-After (default 2s).
 	UpstreamQueueWait time.Duration
+	// UpstreamTimeout bounds all the upstream work of one request, however many Graph
+	// calls it makes (default DefaultUpstreamTimeout, 10s): the request's context carries
+	// the deadline, and a request that reaches it is answered 503 (see requestDeadline).
+	UpstreamTimeout time.Duration
 	// CORSOrigins lists the browser origins allowed to call the gateway ("*" = any).
 	CORSOrigins []string
 	// PublicURL is the gateway's external base URL (e.g. "https://graphgate.example.com"),
@@ -74,8 +79,13 @@ type Config struct {
 	// follows nextLink blindly could be sent to another origin with its token. Set it in
 	// every deployment behind a load balancer or reverse proxy.
 	PublicURL string
-	// ReadyChecks are extra readiness checks reported by /readyz (e.g. "redis").
+	// ReadyChecks are extra readiness checks reported by /readyz (e.g. "revocation"):
+	// while one fails, the instance is not ready.
 	ReadyChecks map[string]func() error
+	// StatusChecks are reported by /readyz but never fail readiness: parts whose outage
+	// costs nothing while it lasts (e.g. "usage_store": counts are kept and written when
+	// the store is back).
+	StatusChecks map[string]func() error
 	// Logger receives the access log and operational events; nil discards.
 	Logger *slog.Logger
 	// RateLimit configures per-user and per-client-app rate limits (zero = defaults).
@@ -104,9 +114,10 @@ type Config struct {
 
 // Server is the gateway. Create it with New and serve Handler().
 type Server struct {
-	dir    *directory.Directory
-	engine *gin.Engine
-	served map[string]bool // the engine's Graph routes
+	dir      *directory.Directory
+	engine   *gin.Engine
+	served   map[string]bool // the engine's Graph routes
+	draining atomic.Bool     // set by Drain
 }
 
 // New validates cfg and builds the gateway.
@@ -143,7 +154,7 @@ func New(cfg Config) (*Server, error) {
 		TenantPurged: func(tenantID string) { dir.PurgeTenant(tenantID) },
 	})
 	s := &Server{dir: dir}
-	if s.engine, err = routes(cfg, dir, http.HandlerFunc(s.serveHTTP)); err != nil {
+	if s.engine, err = routes(cfg, dir, http.HandlerFunc(s.serveHTTP), s.draining.Load); err != nil {
 		return nil, err
 	}
 	s.served = map[string]bool{}
@@ -164,6 +175,12 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 // has it, graphgate does not offer it), is routed to unroutable and answered with the
 // grammar's error. Direct requests and $batch items both come through here.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		// Tell keep-alive clients to reconnect (to another instance) after this answer,
+		// as production proxies do while draining: net/http closes the connection once
+		// the response is written, so no request is lost on a connection closed under it.
+		w.Header().Set("Connection", "close")
+	}
 	if odata.IsGraphPath(r.URL.Path) {
 		t, err := odata.ParsePath(r.URL.EscapedPath())
 		if err == nil && !s.served[t.Route()] {
@@ -179,6 +196,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.engine.ServeHTTP(w, r)
 }
+
+// Drain starts a graceful stop: from now on /readyz answers 503 (so load balancers stop
+// sending new connections) while every request is still served, each answer with
+// "Connection: close" so that keep-alive clients move to another instance. The caller
+// shuts the HTTP server down after its drain period. Drain is idempotent.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // CacheStats reports the profile cache's counters.
 func (s *Server) CacheStats() cache.Stats { return s.dir.Stats() }

@@ -12,7 +12,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/graph/spec"
+	"github.com/graphgate/graphgate/proxy"
 )
 
 // Config is graphgate's configuration file (YAML). `${VAR}` anywhere in the file is
@@ -63,6 +65,8 @@ type Config struct {
 	Redis RedisConfig `yaml:"redis"`
 	// Audit says where the audit trail of admin actions goes.
 	Audit AuditConfig `yaml:"audit"`
+	// Shutdown configures the graceful stop (drain, then grace).
+	Shutdown ShutdownConfig `yaml:"shutdown"`
 
 	dir string // directory of the config file
 }
@@ -90,9 +94,58 @@ type CacheConfig struct {
 
 // UpstreamConfig configures calls to Microsoft Graph.
 type UpstreamConfig struct {
-	Timeout        time.Duration `yaml:"timeout"`         // per call, default 10s
+	// Timeout bounds the upstream work of one request, however many Graph calls it
+	// makes (each call too): default 10s. A request that reaches it is answered 503.
+	Timeout        time.Duration `yaml:"timeout"`
 	MaxConcurrency int           `yaml:"max_concurrency"` // per tenant, default 16
 	QueueWait      time.Duration `yaml:"queue_wait"`      // default 2s
+	// MaxRetryWait is the longest Graph Retry-After (or back-off) a request waits out
+	// before retrying; a longer one is answered 429 at once with the remaining delay.
+	// Default 1s (graph.DefaultMaxRetryWait); must not be negative.
+	MaxRetryWait time.Duration `yaml:"max_retry_wait"`
+}
+
+// ShutdownConfig configures the graceful stop at SIGTERM/SIGINT: the instance drains,
+// then stops accepting connections and lets the requests in flight finish within the
+// grace period. The process exits within Drain + Grace of the signal (plus the time to
+// flush usage counts): an orchestrator's grace period (Kubernetes
+// terminationGracePeriodSeconds) must be longer.
+type ShutdownConfig struct {
+	// Drain is how long the instance keeps serving after SIGTERM while /readyz answers
+	// 503 and every response says "Connection: close", so that load balancers and
+	// keep-alive clients move to other instances before it stops accepting connections.
+	// Unset means defaultDrain (5s); 0s skips the drain.
+	Drain *time.Duration `yaml:"drain"`
+	// Grace bounds how long the requests still in flight after the drain may take to
+	// finish; what is left then is cut. Default: upstream.timeout (the longest a request
+	// waits for Graph) plus graceMargin (5s).
+	Grace time.Duration `yaml:"grace"`
+}
+
+// Shutdown defaults (ShutdownConfig).
+const (
+	// defaultDrain is the default drain: a few periods of the load balancer's readiness
+	// probe, or the time an orchestrator takes to remove a terminating endpoint.
+	defaultDrain = 5 * time.Second
+	// graceMargin is what the default grace adds to the request deadline: time to write
+	// the last answers.
+	graceMargin = 5 * time.Second
+)
+
+// withDefaults returns s with its defaults applied; requestDeadline is upstream.timeout
+// (0 = proxy.DefaultUpstreamTimeout).
+func (s ShutdownConfig) withDefaults(requestDeadline time.Duration) ShutdownConfig {
+	if s.Drain == nil {
+		d := defaultDrain
+		s.Drain = &d
+	}
+	if s.Grace == 0 {
+		if requestDeadline <= 0 {
+			requestDeadline = proxy.DefaultUpstreamTimeout
+		}
+		s.Grace = requestDeadline + graceMargin
+	}
+	return s
 }
 
 // CORSConfig lists allowed browser origins ("*" allows any).
@@ -199,8 +252,15 @@ func (c *Config) validate() error {
 	if c.Cache.TTL > cache.MaxTTL {
 		errs = append(errs, fmt.Errorf("cache.ttl %s exceeds the maximum of %s: graphgate holds personal data only briefly", c.Cache.TTL, cache.MaxTTL))
 	}
-	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 {
+	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 || c.Upstream.MaxRetryWait < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
+	}
+	if c.Upstream.MaxRetryWait == 0 {
+		c.Upstream.MaxRetryWait = graph.DefaultMaxRetryWait
+	}
+	c.Shutdown = c.Shutdown.withDefaults(c.Upstream.Timeout)
+	if *c.Shutdown.Drain < 0 || c.Shutdown.Grace < 0 {
+		errs = append(errs, errors.New("shutdown.drain and shutdown.grace must not be negative"))
 	}
 	errs = append(errs, c.Usage.validate())
 	errs = append(errs, c.validateSessions())

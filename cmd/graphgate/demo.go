@@ -72,7 +72,7 @@ func runDemo(env cmdEnv, args []string) error {
 	}
 	go seedDemoUsage(env.ctx, emu, baseURLOf(ln), gw.usage, log.With("component", "demo-usage"))
 	log.Info("graphgate demo serving", "addr", ln.Addr().String())
-	return serveHTTP(env.ctx, ln, gw.server.Handler(), log)
+	return serveUntil(env.ctx, ln, gw.server.Handler(), gatewayStopPlan(cfg, gw.server), log)
 }
 
 // demoConfig is the gateway configuration for the emulator's directory.
@@ -84,6 +84,8 @@ func demoConfig(dir emulator.DirectoryInfo, emuURL, dataDir, logLevel string) Co
 		DataDir:   dataDir,
 		LogLevel:  logLevel,
 		CORS:      CORSConfig{AllowedOrigins: []string{"*"}},
+		// No load balancer routes to the demo: Ctrl-C stops it without a drain.
+		Shutdown: ShutdownConfig{Drain: new(time.Duration)},
 	}
 	for _, t := range dir.Tenants {
 		cfg.Tenants = append(cfg.Tenants, TenantConfig{ID: t.ID, Name: t.Domain, ClientID: t.GatewayAppID, ClientSecret: t.GatewayClientSecret})

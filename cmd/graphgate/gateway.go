@@ -119,6 +119,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		Cache:               cache.Config{TTL: cfg.Cache.TTL, MaxEntries: cfg.Cache.MaxEntries, MaxBytes: cfg.Cache.MaxBytes, Logger: log.With("component", "cache")},
 		UpstreamConcurrency: cfg.Upstream.MaxConcurrency,
 		UpstreamQueueWait:   cfg.Upstream.QueueWait,
+		UpstreamTimeout:     cfg.Upstream.Timeout,
 		CORSOrigins:         cfg.CORS.AllowedOrigins,
 		PublicURL:           cfg.PublicURL,
 		Logger:              log.With("component", "proxy"),
@@ -130,6 +131,7 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		Revocations:         sess.revs,
 		Audit:               sess.audit,
 		ReadyChecks:         sess.ready,
+		StatusChecks:        ur.statusChecks(),
 	})
 	if err != nil {
 		sess.close()
@@ -151,6 +153,7 @@ func graphClient(cfg Config, t TenantConfig, hc *http.Client, m *metrics.Metrics
 		BaseURL:       cfg.GraphURL,
 		HTTPClient:    hc,
 		Timeout:       cfg.Upstream.Timeout,
+		MaxRetryWait:  cfg.Upstream.MaxRetryWait,
 		Logger:        log.With("component", "graph"),
 	}
 	if m != nil {
@@ -188,9 +191,16 @@ func listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// serveHTTP serves h on ln until ctx is done, then shuts down gracefully.
+// serveHTTP serves h on ln until ctx is done, then stops within a short grace period,
+// without a drain: for the metrics listener, to which no load balancer routes.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
-	srv := &http.Server{
+	return serveUntil(ctx, ln, h, stopPlan{name: "metrics", grace: 5 * time.Second}, log)
+}
+
+// newHTTPServer is the HTTP server of every listener: bounded reads, headers and idle
+// connections.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -200,19 +210,6 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 		// net/http's own error lines carry client IP addresses: keep them out of the logs.
 		ErrorLog: stdlog.New(io.Discard, "", 0),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
 }
 
 // baseURLOf returns "http://host:port" for a listener.

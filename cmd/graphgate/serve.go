@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 )
@@ -48,8 +49,11 @@ func runServe(env cmdEnv, args []string) error {
 	}
 	log.Info("graphgate serving", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
 	fmt.Fprintf(env.stdout, "graphgate listening on %s\n", baseURLOf(ln))
-	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
+	// The metrics listener outlives the API's drain: the drain is when operators watch.
+	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(env.ctx))
+	defer stopMetrics()
+	if err := startMetrics(metricsCtx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
 		return err
 	}
-	return serveHTTP(env.ctx, ln, gw.server.Handler(), log)
+	return serveUntil(env.ctx, ln, gw.server.Handler(), gatewayStopPlan(cfg, gw.server), log)
 }

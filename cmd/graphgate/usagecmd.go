@@ -22,12 +22,14 @@ type UsageConfig struct {
 	// Store is sqlite (default: usage.db in the data dir), postgres, or off.
 	Store string `yaml:"store"`
 	// PostgresURL is the PostgreSQL connection URL when Store is postgres; several
-	// instances may share one database.
+	// instances may share one database. An unreachable database does not stop serve: it
+	// connects in the background while counts are kept and spooled.
 	PostgresURL string `yaml:"postgres_url"`
 	// RedisURL, when set, counts distinct users across instances in Redis (daily key and
 	// HyperLogLogs with a 48 h TTL) instead of per process.
 	RedisURL string `yaml:"redis_url"`
-	// FlushInterval is how often aggregates are written (default 5s).
+	// FlushInterval is how often aggregates are written (default 5s) — or, while the
+	// store is unreachable, spooled to the data dir: a kill -9 loses at most this much.
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	// K is the release threshold: the fewest distinct users a released figure describes
 	// (default 5, at least 2).
@@ -80,10 +82,26 @@ func openUsageStore(ctx context.Context, cfg Config, mustExist bool) (gusage.Sto
 // usageRuntime is a running recorder with its store and reader.
 type usageRuntime struct {
 	store  gusage.Store
+	conn   *gusage.ReconnectingStore // the PostgreSQL store; nil with SQLite
 	rec    *gusage.Recorder
 	reader *gusage.Reader
 	rdb    *redis.Client
 	log    *slog.Logger
+}
+
+// openServeStore opens the store of a running gateway. PostgreSQL being unreachable does
+// not stop the start: the store connects in the background while counts are kept in
+// memory and spooled to the data dir (see gusage.OpenPostgresInBackground).
+func openServeStore(ctx context.Context, cfg Config, log *slog.Logger) (gusage.Store, *gusage.ReconnectingStore, error) {
+	if cfg.Usage.Store != "postgres" {
+		s, err := openUsageStore(ctx, cfg, false)
+		return s, nil, err
+	}
+	conn, err := gusage.OpenPostgresInBackground(ctx, cfg.Usage.PostgresURL, "", gusage.ReconnectOptions{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, conn, nil
 }
 
 // openUsage starts usage counting as configured; nil when it is off.
@@ -91,13 +109,14 @@ func openUsage(ctx context.Context, cfg Config, log *slog.Logger) (*usageRuntime
 	if cfg.Usage.Store == "off" {
 		return nil, nil
 	}
-	store, err := openUsageStore(ctx, cfg, false)
+	store, conn, err := openServeStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
 	ret, _ := gusage.ParseRetention(cfg.Usage.Retention)
-	ur := &usageRuntime{store: store, reader: &gusage.Reader{Store: store, K: cfg.Usage.K}, log: log}
-	opt := gusage.Options{Store: store, FlushInterval: cfg.Usage.FlushInterval, Retention: ret, Logger: log}
+	ur := &usageRuntime{store: store, conn: conn, reader: &gusage.Reader{Store: store, K: cfg.Usage.K}, log: log}
+	opt := gusage.Options{Store: store, FlushInterval: cfg.Usage.FlushInterval, Retention: ret, Logger: log,
+		SpoolPath: filepath.Join(cfg.DataDir, gusage.SpoolFile)}
 	if cfg.Usage.RedisURL != "" {
 		ropt, err := redis.ParseURL(cfg.Usage.RedisURL)
 		if err != nil {
@@ -130,7 +149,32 @@ func (u *usageRuntime) reports() proxy.UsageReports {
 	return u.reader
 }
 
-// close flushes what is in memory (for up to 10 s) and closes the store.
+// statusChecks reports the usage store on /readyz without ever failing readiness: while
+// it is down, counts are kept in memory and spooled, and written when it is back.
+func (u *usageRuntime) statusChecks() map[string]func() error {
+	if u == nil {
+		return nil
+	}
+	return map[string]func() error{"usage_store": u.storeStatus}
+}
+
+// storeStatus is nil while the store takes the counts; else it says why not and where
+// the counts are meanwhile. It names no host, user or database.
+func (u *usageRuntime) storeStatus() error {
+	if u.conn != nil {
+		if err := u.conn.Status(); err != nil {
+			return err
+		}
+	}
+	if st := u.rec.Stats(); !st.StoreHealthy {
+		return fmt.Errorf("unavailable: the last write failed; %d cells kept in memory, %d spooled to the data dir",
+			st.PendingCells, st.SpooledCells)
+	}
+	return nil
+}
+
+// close flushes what is in memory (for up to 10 s; what is still unwritten then is
+// spooled to the data dir for the next start) and closes the store.
 func (u *usageRuntime) close() {
 	if u == nil {
 		return
