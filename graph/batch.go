@@ -113,11 +113,11 @@ func cmpErr(first, err error) error {
 // MaxRetries times; otherwise they carry a *ThrottledError with the remaining delay.
 func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string) (map[string]BatchResult, error) {
 	out := make(map[string]BatchResult, len(ids))
-	err := c.call(ctx, op, func(ctx context.Context) error {
+	err := c.call(ctx, op, directory, func(ctx context.Context) error {
 		pending := ids
 		for round := 0; len(pending) > 0; round++ {
 			if round > 0 { // a re-send, already waiting: it may wait for the gate within MaxRetryWait
-				if err := c.gate.admit(ctx, op, c.maxWait); err != nil {
+				if err := c.gates[directory].admit(ctx, op, c.maxWait); err != nil {
 					return c.failPending(ctx, op, out, pending, err, round)
 				}
 			}
@@ -129,7 +129,7 @@ func (c *Client) batchChunk(ctx context.Context, op string, ids, fields []string
 			if len(throttled) == 0 {
 				return nil
 			}
-			wait := c.gate.remaining()
+			wait := c.gates[directory].remaining()
 			if round >= c.maxRetries || wait > c.maxWait || !fits(ctx, wait) {
 				for _, t := range throttled {
 					out[t.id] = itemResult(op, t.item, fields, round+1, wait)
@@ -173,7 +173,7 @@ func (c *Client) sortItems(op string, out map[string]BatchResult, pending []stri
 			if !ok {
 				d = throttleBackoff(round + 1)
 			}
-			c.gate.close(d)
+			c.gates[directory].close(d)
 			throttled = append(throttled, throttledItem{id: id, item: it})
 		default:
 			out[id] = itemResult(op, it, fields, round+1, 0)
@@ -190,7 +190,7 @@ func (c *Client) failPending(ctx context.Context, op string, out map[string]Batc
 	if round == 0 {
 		return err
 	}
-	mapped := mapError(ctx, op, err, callInfoFrom(ctx), c.gate.remaining())
+	mapped := mapError(ctx, op, err, callInfoFrom(ctx), c.gates[directory].remaining())
 	for _, id := range pending {
 		out[id] = BatchResult{Err: mapped}
 	}

@@ -93,7 +93,7 @@ type Client struct {
 	timeout    time.Duration
 	maxRetries int
 	maxWait    time.Duration // MaxRetryWait, normalised
-	gate       *gate         // shut while a Retry-After of Graph runs
+	gates      *gates        // per service, shut while a Retry-After of Graph runs
 	log        *slog.Logger
 	onCall     func(op, outcome string, d time.Duration)
 }
@@ -114,7 +114,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graph: auth provider: %w", err)
 	}
-	g := &gate{}
+	g := &gates{}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
 		auth, nil, nil, newGraphHTTPClient(cfg, g, cred))
 	if err != nil {
@@ -128,7 +128,7 @@ func New(cfg Config) (*Client, error) {
 		timeout:    cfg.Timeout,
 		maxRetries: cfg.MaxRetries,
 		maxWait:    cfg.MaxRetryWait,
-		gate:       g,
+		gates:      g,
 		log:        cfg.Logger,
 		onCall:     cfg.OnCall,
 	}, nil
@@ -217,11 +217,11 @@ func newCredential(cfg Config) (azcore.TokenCredential, error) {
 // request-body compression (inside the retrier, which replays the original body, so
 // every attempt is compressed afresh), $-parameter decoding, user agent, and the
 // recorder that notes each response for error mapping.
-func newGraphHTTPClient(cfg Config, g *gate, cred *renewingCredential) *http.Client {
+func newGraphHTTPClient(cfg Config, g *gates, cred *renewingCredential) *http.Client {
 	opts := msgraphsdk.GetDefaultClientOptions()
 	chain := []khttp.Middleware{
 		msgraphgocore.NewGraphTelemetryHandler(&opts),
-		&retrier{max: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, base: retryBackoff, gate: g, cred: cred, log: cfg.Logger},
+		&retrier{max: cfg.MaxRetries, maxWait: cfg.MaxRetryWait, base: retryBackoff, gates: g, cred: cred, log: cfg.Logger},
 		khttp.NewRedirectHandler(),
 		khttp.NewCompressionHandler(),
 		khttp.NewParametersNameDecodingHandler(),
@@ -239,19 +239,20 @@ func newGraphHTTPClient(cfg Config, g *gate, cred *renewingCredential) *http.Cli
 	}
 }
 
-// call runs one logical operation under the client's timeout, maps any error and
-// logs the outcome without personal data. While the throttling gate is shut it fails
-// at once, before acquiring a token or building a request.
-func (c *Client) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+// call runs one logical operation on a service under the client's timeout, maps any
+// error and logs the outcome without personal data. While the service's throttling gate
+// is shut it fails at once, before acquiring a token or building a request.
+func (c *Client) call(ctx context.Context, op string, svc service, fn func(ctx context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	ctx, info := withCallInfo(ctx)
 	start := time.Now()
-	err := c.gate.admit(ctx, op, 0)
+	g := &c.gates[svc]
+	err := g.admit(ctx, op, 0)
 	if err == nil {
 		err = fn(ctx)
 	}
-	err = mapError(ctx, op, err, info, c.gate.remaining())
+	err = mapError(ctx, op, err, info, g.remaining())
 	level := slog.LevelDebug // a gate refusal too: the 429 that shut the gate was a warning
 	if err != nil && !errors.Is(err, ErrNotFound) && !gated(err) {
 		level = slog.LevelWarn

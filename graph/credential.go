@@ -26,8 +26,9 @@ type renewingCredential struct {
 
 	mu      sync.Mutex
 	cur     azcore.TokenCredential
+	gen     uint64                     // counts renewals: which credential a token came from
 	renewed time.Time                  // when cur replaced a refused credential; zero for the first
-	opts    policy.TokenRequestOptions // of the last request: bearer asks the same (scopes, CAE)
+	opts    policy.TokenRequestOptions // of the SDK's last request: bearer asks the same (scopes, CAE)
 }
 
 func newRenewingCredential(build func() (azcore.TokenCredential, error)) (*renewingCredential, error) {
@@ -47,14 +48,31 @@ func (c *renewingCredential) GetToken(ctx context.Context, opts policy.TokenRequ
 	return cur.GetToken(ctx, opts)
 }
 
-// renew makes sure the credential is newer than since, the start of a request Graph
-// refused: it reports true when another request already renewed it after since, or
-// when it replaces it now; false when the last renewal is too recent
-// (minRenewInterval) or the new credential could not be built.
-func (c *renewingCredential) renew(since time.Time) bool {
+// bearer returns a "Bearer …" header value from the current credential, asked with the
+// options the SDK's authentication provider last used (so that the token lands in the
+// cache entry the provider reads next), and the credential's generation.
+func (c *renewingCredential) bearer(ctx context.Context) (string, uint64, error) {
+	c.mu.Lock()
+	cur, gen, opts := c.cur, c.gen, c.opts
+	c.mu.Unlock()
+	if len(opts.Scopes) == 0 {
+		opts.Scopes = []string{graphScope}
+	}
+	tok, err := cur.GetToken(ctx, opts)
+	if err != nil {
+		return "", gen, err
+	}
+	return "Bearer " + tok.Token, gen, nil
+}
+
+// renew replaces the credential of generation gen, whose token Graph refused. It
+// reports true when a newer credential exists: another request renewed it already, or
+// it was replaced now; false when the last renewal is too recent (minRenewInterval) or
+// a new credential could not be built.
+func (c *renewingCredential) renew(gen uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.renewed.After(since) {
+	if c.gen != gen {
 		return true
 	}
 	if !c.renewed.IsZero() && time.Since(c.renewed) < minRenewInterval {
@@ -65,22 +83,6 @@ func (c *renewingCredential) renew(since time.Time) bool {
 		return false
 	}
 	c.cur, c.renewed = cur, time.Now()
+	c.gen++
 	return true
-}
-
-// bearer returns a "Bearer …" header value from the current credential, asked with the
-// options the SDK's authentication provider last used, so that the token lands in the
-// cache entry the provider reads next.
-func (c *renewingCredential) bearer(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	opts := c.opts
-	c.mu.Unlock()
-	if len(opts.Scopes) == 0 {
-		opts.Scopes = []string{graphScope}
-	}
-	tok, err := c.GetToken(ctx, opts)
-	if err != nil {
-		return "", err
-	}
-	return "Bearer " + tok.Token, nil
 }

@@ -56,3 +56,38 @@ func TestRefusedTokenIsRenewed(t *testing.T) {
 		t.Errorf("token requests: %d, want still %d inside the renewal interval", got, tokens+1)
 	}
 }
+
+// TestRefusedTokenRenewedOnceForConcurrentCalls: calls refused together with the same
+// token all succeed on one renewal, whichever of them renews it, and Entra is asked once.
+func TestRefusedTokenRenewedOnceForConcurrentCalls(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t)
+	ctx := context.Background()
+	tokenRoute := "POST /{tenant}/oauth2/v2.0/token"
+	if _, err := c.User(ctx, v.tenant.Users[0].ID, []string{"displayName"}); err != nil {
+		t.Fatal(err)
+	}
+	tokens := v.e.Count(tokenRoute)
+	if _, err := v.e.RotateSigningKey(v.tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.e.RetireOldSigningKeys(v.tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	users := v.tenant.Users[1:9]
+	errs := make(chan error, len(users))
+	for _, u := range users {
+		go func() {
+			_, err := c.User(ctx, u.ID, []string{"displayName"})
+			errs <- err
+		}()
+	}
+	for range users {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent read after the signing key was retired: %v", err)
+		}
+	}
+	if got := v.e.Count(tokenRoute); got != tokens+1 {
+		t.Errorf("token requests: %d, want %d (one renewal for all)", got, tokens+1)
+	}
+}

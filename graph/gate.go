@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 )
@@ -14,8 +15,46 @@ import (
 // for nothing, and Graph's Retry-After values are typically several seconds.
 const DefaultMaxRetryWait = time.Second
 
-// gate is the throttling gate of one Client, hence of one tenant: the instant before
-// which no request may reach Graph. Graph asks callers to stop sending requests until
+// service is a Graph workload with throttling limits of its own. Graph throttles each
+// service separately ("Microsoft Graph service-specific throttling limits",
+// https://learn.microsoft.com/en-us/graph/throttling-limits): users and the org chart
+// under the identity and access service limits, profile photos under Outlook's (per
+// mailbox), presence under cloud communications'. A 429 on one photo must not stop
+// user reads, searches or a logout's revokeSignInSessions.
+type service int
+
+const (
+	directory service = iota // users, lists, org chart, $batch of users, revokeSignInSessions
+	photos                   // profile photos
+	presence                 // presence and getPresencesByUserId
+	numServices
+)
+
+// serviceOf classifies a Graph request path by its segments after the version, so that
+// a key (a UPN such as presence@…) never decides: /users/{id}/photo(s)/… is photos,
+// /users/{id}/presence and /communications/… are presence, anything else directory.
+func serviceOf(path string) service {
+	segs := strings.Split(strings.ToLower(path), "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "communications":
+			return presence
+		case i > 0 && segs[i-1] == "users":
+			continue // the key
+		case seg == "photo" || seg == "photos":
+			return photos
+		case seg == "presence":
+			return presence
+		}
+	}
+	return directory
+}
+
+// gates are one Client's throttling gates, one per service.
+type gates [numServices]gate
+
+// gate is the throttling gate of one service of one Client, hence of one tenant: the
+// instant before which no request to that service may reach Graph. Graph asks callers to stop sending requests until
 // Retry-After has passed: "If you continue to send requests while your app is
 // throttled, the Retry-After value may become longer"
 // (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).

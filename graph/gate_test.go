@@ -3,6 +3,7 @@ package graph_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -40,8 +41,9 @@ func wantGated(t *testing.T, what string, err error, most time.Duration) time.Du
 }
 
 // TestGateRefusesCallsWhileRetryAfterRuns: Graph's 429 with a Retry-After longer than
-// MaxRetryWait is answered at once; until it has passed every kind of call fails at
-// once with the remaining delay and none reaches Graph; then calls go through again.
+// MaxRetryWait is answered at once; until it has passed every kind of directory call
+// fails at once with the remaining delay and none reaches Graph; then calls go through
+// again. (Photos and presence have gates of their own: TestGateIsPerService.)
 func TestGateRefusesCallsWhileRetryAfterRuns(t *testing.T) {
 	const retryAfter = 1500 * time.Millisecond
 	v := newEnv(t)
@@ -79,9 +81,6 @@ func TestGateRefusesCallsWhileRetryAfterRuns(t *testing.T) {
 			_, err := c.Users(ctx, graph.Query{Search: `"displayName:` + target.DisplayName + `"`, Fields: []string{"id"}})
 			return err
 		}},
-		{"photo", func() error { _, err := c.Photo(ctx, target.ID, ""); return err }},
-		{"presence", func() error { _, err := c.Presence(ctx, target.ID); return err }},
-		{"presences", func() error { _, err := c.Presences(ctx, []string{target.ID}); return err }},
 		{"manager", func() error { _, err := c.Manager(ctx, target.ID, nil); return err }},
 		{"direct reports", func() error { _, err := c.DirectReports(ctx, target.ID, nil); return err }},
 		{"batch", func() error { _, err := c.UsersByID(ctx, []string{target.ID}, nil); return err }},
@@ -260,5 +259,34 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// TestGateIsPerService: Graph throttles its services separately, so a 429 on a photo
+// (Outlook's limits, per mailbox) shuts the photos gate only: user reads, presence and a
+// logout's revokeSignInSessions still reach Graph.
+func TestGateIsPerService(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t, func(cfg *graph.Config) { cfg.MaxRetryWait = 100 * time.Millisecond })
+	ctx := ctxT(t)
+	target := v.user(t, enabled)
+	v.e.SetFault("GET /v1.0/users/{id}/photo/$value", emulator.Fault{ErrorRate: 1, Status: http.StatusTooManyRequests})
+	var te *graph.ThrottledError
+	if _, err := c.Photo(ctx, target.ID, ""); !errors.As(err, &te) || te.Gated {
+		t.Fatalf("photo: err = %v, want Graph's 429", err)
+	}
+	wantGated(t, "photo again", func() error { _, err := c.Photo(ctx, target.ID, ""); return err }(), time.Second)
+	before := graphCalls(v)
+	if _, err := c.User(ctx, target.ID, nil); err != nil {
+		t.Errorf("user read while photos are throttled: %v", err)
+	}
+	if _, err := c.Presence(ctx, target.ID); err != nil {
+		t.Errorf("presence while photos are throttled: %v", err)
+	}
+	if err := c.RevokeSignInSessions(ctx, target.ID); err != nil {
+		t.Errorf("revokeSignInSessions while photos are throttled: %v", err)
+	}
+	if n := graphCalls(v) - before; n != 3 {
+		t.Errorf("%d requests reached Graph, want 3 (the photos gate must not hold other services)", n)
 	}
 }

@@ -34,7 +34,7 @@ func (c *Client) Photo(ctx context.Context, id, size string) (_ Photo, err error
 	}
 	size = strings.ToLower(size)
 	var out Photo
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, photos, func(ctx context.Context) error {
 		var data []byte
 		var err error
 		user := c.sdk.Users().ByUserId(id)
@@ -83,7 +83,7 @@ func (c *Client) Presence(ctx context.Context, id string) (_ Presence, err error
 		return Presence{}, err
 	}
 	var out Presence
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, presence, func(ctx context.Context) error {
 		p, err := c.sdk.Users().ByUserId(id).Presence().Get(ctx, nil)
 		if err != nil {
 			return err
@@ -110,7 +110,7 @@ func (c *Client) Presences(ctx context.Context, ids []string) (_ []Presence, err
 	var out []Presence
 	for start := 0; start < len(ids); start += spec.MaxPresenceIDs {
 		chunk := ids[start:min(start+spec.MaxPresenceIDs, len(ids))]
-		err := c.call(ctx, op, func(ctx context.Context) error {
+		err := c.call(ctx, op, presence, func(ctx context.Context) error {
 			body := communications.NewGetPresencesByUserIdPostRequestBody()
 			body.SetIds(chunk)
 			resp, err := c.sdk.Communications().GetPresencesByUserId().PostAsGetPresencesByUserIdPostResponse(ctx, body, nil)
@@ -143,7 +143,7 @@ func (c *Client) RevokeSignInSessions(ctx context.Context, id string) (err error
 	if err := validateID(op, id); err != nil {
 		return err
 	}
-	return c.call(ctx, op, func(ctx context.Context) error {
+	return c.call(ctx, op, directory, func(ctx context.Context) error {
 		// The body (absent on 204) is not read: the SDK returns an error for every
 		// non-2xx status, and the boolean is documented as always true.
 		_, err := c.sdk.Users().ByUserId(id).RevokeSignInSessions().PostAsRevokeSignInSessionsPostResponse(ctx, nil)

@@ -102,7 +102,7 @@ type retrier struct {
 	max     int
 	maxWait time.Duration
 	base    time.Duration
-	gate    *gate
+	gates   *gates
 	cred    *renewingCredential // nil: a refused token is not renewed
 	log     *slog.Logger
 }
@@ -121,23 +121,24 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 		body = b
 	}
 	ctx := req.Context()
+	gate := &r.gates[serviceOf(req.URL.Path)]
 	authz := "" // a renewed token's Authorization header, once Graph refused the first
 	for attempt := 0; ; attempt++ {
-		if err := r.gate.admit(ctx, "", r.patience(attempt)); err != nil {
+		if err := gate.admit(ctx, "", r.patience(attempt)); err != nil {
 			return nil, err
 		}
-		start, next := time.Now(), cloneRequest(req, body)
+		next := cloneRequest(req, body)
 		if authz != "" {
 			next.Header.Set("Authorization", authz)
 		}
 		resp, err := p.Next(next, i)
 		if authz == "" && err == nil && resp.StatusCode == http.StatusUnauthorized {
-			if authz = r.renewToken(ctx, start); authz != "" {
+			if authz = r.renewToken(ctx, req.Header.Get("Authorization")); authz != "" {
 				discard(resp)
 				continue
 			}
 		}
-		delay, retry := r.delay(resp, err, attempt)
+		delay, retry := r.delay(gate, resp, err, attempt)
 		if !retry || attempt >= r.max || delay > r.maxWait || !fits(ctx, delay) {
 			return resp, err
 		}
@@ -155,17 +156,24 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 	}
 }
 
-// renewToken handles Graph's 401 to a request sent at start: the app-only token it
-// carried was refused (a retired signing key, a revoked token), yet azidentity would
-// hand out the same one until it expires. It drops the cached token (at most once per
-// minRenewInterval for the client) and returns the Authorization header of a fresh
-// one, or "" when the request is to fail with the 401 as it is.
-func (r *retrier) renewToken(ctx context.Context, start time.Time) string {
-	if r.cred == nil || !r.cred.renew(start) {
+// renewToken handles Graph's 401 to a request that carried the app-only token refused
+// (a retired signing key, a revoked token), which azidentity would hand out until it
+// expires. Unless another request has renewed the credential meanwhile, it drops the
+// cached token (at most once per minRenewInterval for the client); it returns the
+// Authorization header of the newer token, or "" when the request is to fail with the
+// 401 as it is.
+func (r *retrier) renewToken(ctx context.Context, refused string) string {
+	if r.cred == nil {
 		return ""
 	}
-	authz, err := r.cred.bearer(ctx)
-	if err != nil {
+	authz, gen, err := r.cred.bearer(ctx)
+	if err == nil && authz != refused {
+		return authz // renewed by another request since this one was sent
+	}
+	if !r.cred.renew(gen) {
+		return ""
+	}
+	if authz, _, err = r.cred.bearer(ctx); err != nil || authz == refused {
 		return ""
 	}
 	r.log.LogAttrs(ctx, slog.LevelWarn, "graph: token refused, acquired a new one")
@@ -196,7 +204,7 @@ func (r *retrier) patience(attempt int) time.Duration {
 // A 429 shuts the gate for that delay (throttleBackoff without Retry-After), and the
 // wait before the retry is whatever remains of the gate, which other 429s may have
 // extended.
-func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Duration, bool) {
+func (r *retrier) delay(gate *gate, resp *http.Response, err error, attempt int) (time.Duration, bool) {
 	backoff := r.base * time.Duration(1<<min(attempt, 10))
 	if err != nil {
 		if resp == nil && !isContextErr(err) {
@@ -210,8 +218,8 @@ func (r *retrier) delay(resp *http.Response, err error, attempt int) (time.Durat
 		if !ok {
 			d = throttleBackoff(attempt + 1)
 		}
-		r.gate.close(d)
-		return r.gate.remaining(), true
+		gate.close(d)
+		return gate.remaining(), true
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			return d, true

@@ -58,7 +58,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string, fields []string) (_ U
 		return nil, err
 	}
 	var out User
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, directory, func(ctx context.Context) error {
 		cfg := &users.UserItemRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: fields},
 		}
@@ -113,7 +113,7 @@ func (c *Client) Users(ctx context.Context, q Query) (_ UserPage, err error) {
 	}
 	cfg := listConfig(q)
 	var page UserPage
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, directory, func(ctx context.Context) error {
 		builder := c.sdk.Users()
 		if q.SkipToken != "" {
 			raw, err := c.skipTokenURL(ctx, builder, cfg, q.SkipToken)
@@ -223,7 +223,7 @@ func (c *Client) Manager(ctx context.Context, id string, fields []string) (_ Use
 		return nil, err
 	}
 	var out User
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, directory, func(ctx context.Context) error {
 		m, err := c.sdk.Users().ByUserId(id).Manager().Get(ctx, &users.ItemManagerRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemManagerRequestBuilderGetQueryParameters{Select: fields},
 		})
@@ -251,7 +251,7 @@ func (c *Client) DirectReports(ctx context.Context, id string, fields []string) 
 		return nil, err
 	}
 	var out []User
-	err = c.call(ctx, op, func(ctx context.Context) error {
+	err = c.call(ctx, op, directory, func(ctx context.Context) error {
 		b := c.sdk.Users().ByUserId(id).DirectReports()
 		cfg := &users.ItemDirectReportsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemDirectReportsRequestBuilderGetQueryParameters{Select: fields},
