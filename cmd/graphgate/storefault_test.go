@@ -6,13 +6,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/graphgate/graphgate/graph/emulator"
 	gusage "github.com/graphgate/graphgate/proxy/usage"
+	"github.com/graphgate/graphgate/proxy/usage/usagetest"
 )
 
 // TestUsageStoreFaults runs the built graphgate with usage.store postgres through a
@@ -216,73 +215,10 @@ func spoolAbsent(dataDir string) error {
 	return nil
 }
 
-// spoolKeys are the only JSON keys a spool may hold: aggregates, never who.
-var spoolKeys = []string{"version", "batches", "daily_users", "id", "cells", "hour", "day", "tenant", "client_app",
-	"operation", "status_class", "cache", "requests", "latency", "users"}
-
 // checkSpool asserts that the spool is private to its owner and holds aggregates only,
 // and returns the GET /v1.0/me requests it holds.
 func checkSpool(t *testing.T, dataDir string, personal []string) int64 {
 	t.Helper()
-	path := filepath.Join(dataDir, gusage.SpoolFile)
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("no spool after a stop with the store down: %v", err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("spool mode %v, want 0600", fi.Mode().Perm())
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range personal {
-		if p != "" && strings.Contains(string(raw), p) {
-			t.Errorf("the spool holds personal data or a secret (%d bytes of it)", len(p))
-		}
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range jsonKeys(doc) {
-		if !slices.Contains(spoolKeys, k) {
-			t.Errorf("the spool has a field %q beyond the aggregates", k)
-		}
-	}
-	var sp struct {
-		Batches []struct {
-			Cells []struct {
-				Operation string `json:"operation"`
-				Requests  int64  `json:"requests"`
-			} `json:"cells"`
-		} `json:"batches"`
-	}
-	_ = json.Unmarshal(raw, &sp)
-	var n int64
-	for _, b := range sp.Batches {
-		for _, c := range b.Cells {
-			if c.Operation == "GET /v1.0/me" {
-				n += c.Requests
-			}
-		}
-	}
-	return n
-}
-
-// jsonKeys lists every object key in v, recursively.
-func jsonKeys(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case map[string]any:
-		for k, y := range x {
-			out = append(out, k)
-			out = append(out, jsonKeys(y)...)
-		}
-	case []any:
-		for _, y := range x {
-			out = append(out, jsonKeys(y)...)
-		}
-	}
-	return out
+	_, requests := usagetest.AssertSpool(t, filepath.Join(dataDir, gusage.SpoolFile), personal...)
+	return requests["GET /v1.0/me"]
 }

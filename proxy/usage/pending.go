@@ -89,13 +89,15 @@ func (p *pending) addUsers(us []DailyUsers) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.gen++
 	if p.users == nil {
 		p.users = map[usersKey]int64{}
 	}
 	for _, u := range us {
 		k := usersKey{dayOf(u.Day).Unix(), u.Tenant, u.ClientApp}
-		p.users[k] = max(p.users[k], u.Users)
+		if old, ok := p.users[k]; !ok || u.Users > old {
+			p.users[k] = u.Users
+			p.gen++ // only a change makes the spool worth rewriting
+		}
 	}
 }
 

@@ -5,15 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 	"time"
-)
 
-// spoolFields are the only JSON keys a spool may hold.
-var spoolFields = []string{"version", "batches", "daily_users", "id", "cells", "hour", "day", "tenant", "client_app",
-	"operation", "status_class", "cache", "requests", "latency", "users"}
+	"github.com/graphgate/graphgate/proxy/usage/usagetest"
+)
 
 // openSQLiteAt opens (or reopens) a SQLite store at path for the test.
 func openSQLiteAt(t *testing.T, path string) Store {
@@ -175,32 +171,11 @@ func TestSpoolUnreadableIsSetAside(t *testing.T) {
 }
 
 // assertAggregatesOnly checks that the spool is 0600, has only aggregate fields, holds
-// none of the events' user keys, and counts want requests; it returns its bytes.
+// none of the events' user keys, counts want requests and that each cell's latency
+// buckets add up to its requests; it returns its bytes.
 func assertAggregatesOnly(t *testing.T, path string, want int64) []byte {
 	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("no spool: %v", err)
-	}
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("spool mode %v, want 0600", fi.Mode().Perm())
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(raw), "oid-") {
-		t.Error("the spool holds a user key")
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	walkKeys(doc, func(k string) {
-		if !slices.Contains(spoolFields, k) {
-			t.Errorf("the spool has a field %q beyond the aggregates", k)
-		}
-	})
+	raw, _ := usagetest.AssertSpool(t, path, "oid-")
 	var sd spoolDoc
 	if err := json.Unmarshal(raw, &sd); err != nil {
 		t.Fatal(err)
@@ -222,20 +197,6 @@ func assertAggregatesOnly(t *testing.T, path string, want int64) []byte {
 		t.Fatalf("spool holds %d requests, want %d", n, want)
 	}
 	return raw
-}
-
-func walkKeys(v any, f func(string)) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, y := range x {
-			f(k)
-			walkKeys(y, f)
-		}
-	case []any:
-		for _, y := range x {
-			walkKeys(y, f)
-		}
-	}
 }
 
 func fileGone(path string) bool {
