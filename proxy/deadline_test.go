@@ -3,7 +3,6 @@ package proxy_test
 import (
 	"encoding/json"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,13 +20,15 @@ func withUpstreamTimeout(d time.Duration) func(*proxy.Config) {
 // 503 in Graph's envelope at the one request deadline instead of after both calls; the
 // loads it started run on and fill the cache, so the next read is served.
 func TestRequestDeadlineBoundsTheWholeRequest(t *testing.T) {
-	e := newEnv(t, withUpstreamTimeout(time.Second))
+	// Each call fits the deadline; the two together exceed it by 1 s.
+	const deadline, call = 2 * time.Second, 1500 * time.Millisecond
+	e := newEnv(t, withUpstreamTimeout(deadline))
 	users := e.enabledUsers(0)
 	tok := e.token(0, "chat-web", users[0])
-	e.emu.SetFault(emuRouteUser, emulator.Fault{Latency: 700 * time.Millisecond})
+	e.emu.SetFault(emuRouteUser, emulator.Fault{Latency: call})
 	r := e.get("/v1.0/users/"+users[1].ID, tok)
 	if r.Status != http.StatusServiceUnavailable || errorCode(t, r) != "serviceNotAvailable" || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("two 0.7 s calls under a 1 s deadline: %d %s, want 503 serviceNotAvailable with Retry-After", r.Status, r.Body)
+		t.Fatalf("two %s calls under a %s deadline: %d %s, want 503 serviceNotAvailable with Retry-After", call, deadline, r.Status, r.Body)
 	}
 	calls := 0
 	waitUntil(t, "the loads to finish", func() bool { calls = e.emu.Count(emuRouteUser); return calls >= 2 })
@@ -38,15 +39,21 @@ func TestRequestDeadlineBoundsTheWholeRequest(t *testing.T) {
 	if n := e.emu.Count(emuRouteUser); n != calls {
 		t.Errorf("the next read made %d more calls: the cut request's loads were not kept", n-calls)
 	}
-	t.Logf("FAULT request_deadline: deadline_ms=1000 call_ms=700 calls=2 status=503 loads_kept=%t", e.emu.Count(emuRouteUser) == calls)
+	t.Logf("FAULT request_deadline: deadline_ms=%d call_ms=%d calls=2 status=503 loads_kept=%t",
+		deadline.Milliseconds(), call.Milliseconds(), e.emu.Count(emuRouteUser) == calls)
 }
 
 // TestRequestDeadlineDoesNotFailASharedLoad: two requests wait for one shared load
 // (cache singleflight); the first one's deadline passes before the load ends, the
 // second one's does not. The first is answered 503, the second 200 from that same
 // single load: one caller's deadline does not cancel a load others wait for.
+//
+// The load takes 1.5 deadlines and the second request is sent when the first is
+// answered (one deadline in): the first is cut half a deadline before the load ends,
+// and the second's deadline is half a deadline after it.
 func TestRequestDeadlineDoesNotFailASharedLoad(t *testing.T) {
-	e := newEnv(t, withUpstreamTimeout(2*time.Second))
+	const deadline, load = 3 * time.Second, 4500 * time.Millisecond
+	e := newEnv(t, withUpstreamTimeout(deadline))
 	users := e.enabledUsers(0)
 	a, b := e.token(0, "chat-web", users[0]), e.token(0, "chat-web", users[1])
 	for _, tok := range []string{a, b} { // the callers' own records, cached
@@ -55,20 +62,13 @@ func TestRequestDeadlineDoesNotFailASharedLoad(t *testing.T) {
 		}
 	}
 	before := e.emu.Count(emuRouteUser)
-	e.emu.SetFault(emuRouteUser, emulator.Fault{Latency: 3 * time.Second})
+	e.emu.SetFault(emuRouteUser, emulator.Fault{Latency: load})
 	target := "/v1.0/users/" + users[2].ID
-	var first, second response
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); first = e.get(target, a) }()
-	go func() {
-		defer wg.Done()
-		time.Sleep(1500 * time.Millisecond) // joins the flight half-way: its deadline is past the load's end
-		second = e.get(target, b)
-	}()
-	wg.Wait()
+	first := e.get(target, a)  // cut at its deadline, the load running on
+	second := e.get(target, b) // joins the flight: its deadline is past the load's end
 	calls := e.emu.Count(emuRouteUser) - before
-	t.Logf("FAULT shared_load_deadline: first=%d second=%d graph_calls=%d", first.Status, second.Status, calls)
+	t.Logf("FAULT shared_load_deadline: deadline_ms=%d load_ms=%d first=%d second=%d graph_calls=%d",
+		deadline.Milliseconds(), load.Milliseconds(), first.Status, second.Status, calls)
 	if first.Status != http.StatusServiceUnavailable || errorCode(t, first) != "serviceNotAvailable" {
 		t.Errorf("the first caller, past its deadline: %d %s, want 503", first.Status, first.Body)
 	}
@@ -82,15 +82,19 @@ func TestRequestDeadlineDoesNotFailASharedLoad(t *testing.T) {
 
 // TestBatchItemsShareTheBatchDeadline: the items of a $batch are bounded by the batch's
 // one deadline, not one each: once it has passed, the items left are answered 503
-// inside the batch's 200.
+// inside the batch's 200. Item 1 is served from the batch's prefetch (no latency), item
+// 2 takes half the deadline, item 3 alone would fit a deadline of its own but ends a
+// third of the deadline after the batch's.
 func TestBatchItemsShareTheBatchDeadline(t *testing.T) {
-	e := newEnv(t, withUpstreamTimeout(time.Second))
+	const deadline, manager, reports = 3 * time.Second, 1500 * time.Millisecond, 2500 * time.Millisecond
+	e := newEnv(t, withUpstreamTimeout(deadline))
 	users := e.enabledUsers(0)
 	tok := e.token(0, "intranet-directory", users[0])
 	if r := e.get("/v1.0/me", tok); r.Status != http.StatusOK {
 		t.Fatalf("/me: %d %s", r.Status, r.Body)
 	}
-	e.emu.SetFault("", emulator.Fault{Latency: 700 * time.Millisecond})
+	e.emu.SetFault(emuRouteManager, emulator.Fault{Latency: manager})
+	e.emu.SetFault(emuRouteReports, emulator.Fault{Latency: reports})
 	x := users[1].ID
 	r := e.do(http.MethodPost, "/v1.0/$batch", tok, map[string]any{"requests": []map[string]any{
 		{"id": "1", "method": "GET", "url": "/users/" + x},
@@ -110,20 +114,28 @@ func TestBatchItemsShareTheBatchDeadline(t *testing.T) {
 	for _, it := range out.Responses {
 		got[it.ID] = it.Status
 	}
-	t.Logf("FAULT batch_deadline: deadline_ms=1000 call_ms=700 items=3 statuses=%v", got)
-	if got["1"] != http.StatusOK || got["2"] != http.StatusServiceUnavailable || got["3"] != http.StatusServiceUnavailable {
-		t.Errorf("item statuses %v, want 1: 200, then 503 for the items past the batch's deadline", got)
+	t.Logf("FAULT batch_deadline: deadline_ms=%d call_ms=0,%d,%d items=3 statuses=%v",
+		deadline.Milliseconds(), manager.Milliseconds(), reports.Milliseconds(), got)
+	if got["1"] != http.StatusOK || got["2"] != http.StatusOK || got["3"] != http.StatusServiceUnavailable {
+		t.Errorf("item statuses %v, want 200, 200, then 503 for the item past the batch's deadline", got)
 	}
 }
+
+// Emulator routes the batch test slows down.
+const (
+	emuRouteManager = "GET /v1.0/users/{id}/manager"
+	emuRouteReports = "GET /v1.0/users/{id}/directReports"
+)
 
 // TestRequestDeadlineNeverAnswers500: with every Graph call slower than the request
 // deadline, every read route answers 200 (a load an earlier request started may have
 // filled the cache) or an error in Graph's envelope, never 500.
 func TestRequestDeadlineNeverAnswers500(t *testing.T) {
-	e := newEnv(t, withUpstreamTimeout(400*time.Millisecond))
+	const deadline, call = 400 * time.Millisecond, 1500 * time.Millisecond
+	e := newEnv(t, withUpstreamTimeout(deadline))
 	users := e.enabledUsers(0)
 	tok := e.token(0, "intranet-directory", users[0])
-	e.emu.SetFault("", emulator.Fault{Latency: 600 * time.Millisecond})
+	e.emu.SetFault("", emulator.Fault{Latency: call})
 	x, y := users[1].ID, users[2].ID
 	eventual := []string{"ConsistencyLevel", "eventual"}
 	reqs := []struct {
@@ -146,8 +158,11 @@ func TestRequestDeadlineNeverAnswers500(t *testing.T) {
 		{"GET", "/privacy/v1/me/export", nil, nil},
 	}
 	n503 := 0
-	for _, rq := range reqs {
+	for i, rq := range reqs {
 		r := e.do(rq.method, rq.path, tok, rq.body, rq.headers...)
+		if i == 1 && r.Status != http.StatusServiceUnavailable { // its target's record is loaded by nothing else
+			t.Errorf("%s %s: %d, want 503 (a %s call under a %s deadline)", rq.method, rq.path, r.Status, call, deadline)
+		}
 		switch {
 		case r.Status == http.StatusInternalServerError:
 			t.Errorf("%s %s: 500 %s", rq.method, rq.path, r.Body)
@@ -158,7 +173,11 @@ func TestRequestDeadlineNeverAnswers500(t *testing.T) {
 			n503++
 		}
 	}
-	t.Logf("FAULT deadline_no_500: deadline_ms=400 call_ms=600 routes=%d answered_503=%d", len(reqs), n503)
+	t.Logf("FAULT deadline_no_500: deadline_ms=%d call_ms=%d routes=%d answered_503=%d",
+		deadline.Milliseconds(), call.Milliseconds(), len(reqs), n503)
+	if n503 == 0 {
+		t.Error("no route answered 503: the deadline was never hit, the test checked nothing")
+	}
 }
 
 // waitUntil polls cond until it holds, failing the test after 10 s.

@@ -12,7 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/graphgate/graphgate/cache"
-	"github.com/graphgate/graphgate/graph"
 	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/proxy"
 )
@@ -117,8 +116,11 @@ type ShutdownConfig struct {
 	// Unset means defaultDrain (5s); 0s skips the drain.
 	Drain *time.Duration `yaml:"drain"`
 	// Grace bounds how long the requests still in flight after the drain may take to
-	// finish; what is left then is cut. Default: upstream.timeout (the longest a request
-	// waits for Graph) plus graceMargin (5s).
+	// finish; what is left then is cut. Default: twice upstream.timeout plus graceMargin
+	// (5s), 25s at the default timeout: the admin and usage APIs are not bound by the
+	// request deadline (an admin logout makes a Graph call, a revocation-list write and a
+	// second Graph call, each with the per-call timeout). Shutdown returns as soon as the
+	// requests have finished, so a long grace costs nothing when they are quick.
 	Grace time.Duration `yaml:"grace"`
 }
 
@@ -127,13 +129,14 @@ const (
 	// defaultDrain is the default drain: a few periods of the load balancer's readiness
 	// probe, or the time an orchestrator takes to remove a terminating endpoint.
 	defaultDrain = 5 * time.Second
-	// graceMargin is what the default grace adds to the request deadline: time to write
+	// graceMargin is what the default grace adds to two request deadlines: time to write
 	// the last answers.
 	graceMargin = 5 * time.Second
 )
 
 // withDefaults returns s with its defaults applied; requestDeadline is upstream.timeout
-// (0 = proxy.DefaultUpstreamTimeout).
+// (0 = proxy.DefaultUpstreamTimeout). It is the one place the shutdown defaults are
+// applied (gatewayStopPlan); validate only checks the values set.
 func (s ShutdownConfig) withDefaults(requestDeadline time.Duration) ShutdownConfig {
 	if s.Drain == nil {
 		d := defaultDrain
@@ -143,7 +146,7 @@ func (s ShutdownConfig) withDefaults(requestDeadline time.Duration) ShutdownConf
 		if requestDeadline <= 0 {
 			requestDeadline = proxy.DefaultUpstreamTimeout
 		}
-		s.Grace = requestDeadline + graceMargin
+		s.Grace = 2*requestDeadline + graceMargin
 	}
 	return s
 }
@@ -255,11 +258,9 @@ func (c *Config) validate() error {
 	if c.Cache.TTL < 0 || c.Upstream.Timeout < 0 || c.Upstream.QueueWait < 0 || c.Upstream.MaxRetryWait < 0 {
 		errs = append(errs, errors.New("durations must not be negative"))
 	}
-	if c.Upstream.MaxRetryWait == 0 {
-		c.Upstream.MaxRetryWait = graph.DefaultMaxRetryWait
-	}
-	c.Shutdown = c.Shutdown.withDefaults(c.Upstream.Timeout)
-	if *c.Shutdown.Drain < 0 || c.Shutdown.Grace < 0 {
+	// The upstream and shutdown defaults are applied where they are used (proxy.Config,
+	// graph.Config, gatewayStopPlan), not here: zero means the default.
+	if (c.Shutdown.Drain != nil && *c.Shutdown.Drain < 0) || c.Shutdown.Grace < 0 {
 		errs = append(errs, errors.New("shutdown.drain and shutdown.grace must not be negative"))
 	}
 	errs = append(errs, c.Usage.validate())

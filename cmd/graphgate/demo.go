@@ -67,9 +67,11 @@ func runDemo(env cmdEnv, args []string) error {
 	if err := printDemoIntro(env, dir.Tenants[0], emu.URL(), baseURLOf(ln)); err != nil {
 		return err
 	}
-	if err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
+	waitMetrics, err := startMetrics(env.ctx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log)
+	if err != nil {
 		return err
 	}
+	defer waitMetrics() // env.ctx is done when serveUntil returns: the metrics server stops too
 	go seedDemoUsage(env.ctx, emu, baseURLOf(ln), gw.usage, log.With("component", "demo-usage"))
 	log.Info("graphgate demo serving", "addr", ln.Addr().String())
 	return serveUntil(env.ctx, ln, gw.server.Handler(), gatewayStopPlan(cfg, gw.server), log)

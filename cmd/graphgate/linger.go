@@ -37,14 +37,24 @@ const (
 // connection only once the client has closed its side (it has read the answer), or after
 // lingerTime or lingerBytes, reading and discarding meanwhile. Other closes (idle
 // keep-alive connections, answers with "Connection: close") happen at once, as before.
+//
+// Only a connection's own goroutine lingers: once cut was called (the shutdown grace is
+// over), no Close lingers, so that http.Server.Close, which closes the connections one
+// by one while holding its lock, never waits lingerTime for each.
 type lingerListener struct {
 	net.Listener
 	log *slog.Logger
+	// noLinger is set by cut: every Close from then on closes at once.
+	noLinger atomic.Bool
 }
 
-func newLingerListener(ln net.Listener, log *slog.Logger) net.Listener {
+func newLingerListener(ln net.Listener, log *slog.Logger) *lingerListener {
 	return &lingerListener{Listener: ln, log: log}
 }
+
+// cut makes every later Close of the listener's connections close at once, without
+// lingering. A connection lingering already is ended by the second Close.
+func (l *lingerListener) cut() { l.noLinger.Store(true) }
 
 // Accept wraps each TCP connection in a lingerConn.
 func (l *lingerListener) Accept() (net.Conn, error) {
@@ -56,15 +66,16 @@ func (l *lingerListener) Accept() (net.Conn, error) {
 	if !ok {
 		return c, nil
 	}
-	return &lingerConn{TCPConn: tc, log: l.log}, nil
+	return &lingerConn{TCPConn: tc, log: l.log, noLinger: &l.noLinger}, nil
 }
 
 // lingerConn is a server connection that lingers at Close once half-closed.
 type lingerConn struct {
 	*net.TCPConn
 	log        *slog.Logger
-	halfClosed atomic.Bool // CloseWrite was called: the server closes with input unread
-	lingering  atomic.Bool // the first Close is lingering
+	noLinger   *atomic.Bool // the listener's: set, Close never lingers
+	halfClosed atomic.Bool  // CloseWrite was called: the server closes with input unread
+	lingering  atomic.Bool  // the first Close is lingering
 }
 
 // CloseWrite half-closes the connection (the client reads the answer, then end of
@@ -74,11 +85,11 @@ func (c *lingerConn) CloseWrite() error {
 	return c.TCPConn.CloseWrite()
 }
 
-// Close closes the connection, lingering first if it was half-closed. A second Close
-// during the linger (http.Server.Close at the end of the shutdown grace period) closes
-// it at once, which ends the linger.
+// Close closes the connection, lingering first if it was half-closed, unless the
+// listener was cut. A second Close during the linger (http.Server.Close at the end of
+// the shutdown grace period) closes it at once, which ends the linger.
 func (c *lingerConn) Close() error {
-	if c.halfClosed.Load() && c.lingering.CompareAndSwap(false, true) {
+	if c.halfClosed.Load() && !c.noLinger.Load() && c.lingering.CompareAndSwap(false, true) {
 		c.linger()
 	}
 	return c.TCPConn.Close()

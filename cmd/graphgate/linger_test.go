@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -130,6 +132,10 @@ func TestLingeringCloseIsBounded(t *testing.T) {
 			if sent > lingerBytes+maxBodyPlusBuffers {
 				t.Errorf("the gateway took %d bytes before cutting, bound %d", sent, lingerBytes)
 			}
+			if took > lingerTime+lingerSlack {
+				t.Errorf("the gateway kept the connection %s after the answer, bound lingerTime %s (+%s slack)",
+					took, lingerTime, lingerSlack)
+			}
 		})
 	}
 }
@@ -137,6 +143,11 @@ func TestLingeringCloseIsBounded(t *testing.T) {
 // maxBodyPlusBuffers is what a client may count as sent beyond what the gateway
 // discarded: the 1 MiB body limit and the sockets' buffers on both sides.
 const maxBodyPlusBuffers = 32 << 20
+
+// lingerSlack is what a client may see beyond lingerTime between reading the answer and
+// its write failing: net/http's 500 ms wait after CloseWrite, the reset's way back and
+// a loaded CI machine's scheduling.
+const lingerSlack = 2 * time.Second
 
 // endlessUpload POSTs a $batch announcing 1 TiB and sends chunks until the gateway cuts
 // the connection, reading answers meanwhile; it checks that the gateway still serves
@@ -187,4 +198,75 @@ func endlessUpload(t *testing.T, p *gatewayProcess, token string, chunk int, pau
 		return sent, <-status, 0
 	}
 	return sent, <-status, time.Since(time.Unix(0, at))
+}
+
+// TestCutConnectionsCloseWithoutLingering: at the end of the shutdown grace period,
+// http.Server.Close closes the connections one by one while holding its lock. A
+// half-closed connection whose client is still sending must then close at once, not
+// linger lingerTime each: three such connections close well within one lingerTime. A
+// connection lingering already (its own goroutine's Close) is ended by that Close too.
+func TestCutConnectionsCloseWithoutLingering(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lln := newLingerListener(ln, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = lln.Close() })
+	const n = 4 // the first lingers in its own goroutine; the others are closed after cut
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = halfClosedWithSender(t, lln)
+	}
+	ownClose := make(chan struct{})
+	go func() { defer close(ownClose); _ = conns[0].Close() }() // lingers: the client never stops
+	waitFor(t, "the first connection to linger", func() bool { return conns[0].(*lingerConn).lingering.Load() })
+
+	lln.cut()
+	start := time.Now()
+	closed := make(chan struct{})
+	go func() { // as http.Server.Close does: one by one
+		defer close(closed)
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	select {
+	case <-closed:
+	case <-time.After(lingerTime): // serially lingering, they would take (n-1)·lingerTime
+		t.Fatalf("closing %d cut connections took over lingerTime (%s): Close lingered", n, lingerTime)
+	}
+	select {
+	case <-ownClose:
+	case <-time.After(lingerTime):
+		t.Fatal("the connection lingering in its own Close was not ended by the second Close")
+	}
+	t.Logf("FAULT linger_cut: connections=%d close_all_ms=%d", n, time.Since(start).Milliseconds())
+}
+
+// halfClosedWithSender accepts a connection from a client that sends slowly without end
+// (far from lingerBytes within lingerTime) and half-closes it as net/http does before
+// closing with input unread.
+func halfClosedWithSender(t *testing.T, lln *lingerListener) net.Conn {
+	t.Helper()
+	client := dialRaw(t, lln.Addr().String())
+	go func() {
+		buf := make([]byte, 1<<10)
+		for {
+			if _, err := client.Write(buf); err != nil {
+				return // cut by the server (or the test's cleanup)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	c, err := lln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.(*lingerConn); !ok {
+		t.Fatalf("accepted a %T, want a *lingerConn", c)
+	}
+	if err := c.(*lingerConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -27,29 +27,33 @@ func newMetrics(c MetricsConfig) *metrics.Metrics {
 	return metrics.New()
 }
 
-// startMetrics serves m's /metrics on a listener of its own until ctx is done. It does
-// nothing when m is nil.
-func startMetrics(ctx context.Context, addr, apiAddr string, m *metrics.Metrics, stdout io.Writer, log *slog.Logger) error {
+// startMetrics serves m's /metrics on a listener of its own until ctx is done. The wait
+// it returns (never nil) blocks until that server has stopped (within its own shutdown
+// grace once ctx is done). It does nothing when m is nil.
+func startMetrics(ctx context.Context, addr, apiAddr string, m *metrics.Metrics, stdout io.Writer, log *slog.Logger) (wait func(), err error) {
+	noWait := func() {}
 	if m == nil {
-		return nil
+		return noWait, nil
 	}
 	if sameAddr(addr, apiAddr) {
-		return errors.New("metrics: listen must differ from the API's listen address")
+		return noWait, errors.New("metrics: listen must differ from the API's listen address")
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("metrics: listen %s: %w", addr, err)
+		return noWait, fmt.Errorf("metrics: listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	log.Info("metrics serving", "addr", ln.Addr().String())
 	fmt.Fprintf(stdout, "metrics on %s/metrics\n", baseURLOf(ln))
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		if err := serveHTTP(ctx, ln, mux, log); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "error", err.Error())
 		}
 	}()
-	return nil
+	return func() { <-done }, nil
 }
 
 // sameAddr reports whether two listen addresses name the same port on overlapping hosts.

@@ -50,9 +50,12 @@ func runServe(env cmdEnv, args []string) error {
 	log.Info("graphgate serving", "addr", ln.Addr().String(), "tenants", len(cfg.Tenants))
 	fmt.Fprintf(env.stdout, "graphgate listening on %s\n", baseURLOf(ln))
 	// The metrics listener outlives the API's drain: the drain is when operators watch.
+	// It is stopped, and waited for, once the API server has stopped (before the usage
+	// flush in gw.Close).
 	metricsCtx, stopMetrics := context.WithCancel(context.WithoutCancel(env.ctx))
-	defer stopMetrics()
-	if err := startMetrics(metricsCtx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log); err != nil {
+	waitMetrics, err := startMetrics(metricsCtx, cfg.Metrics.Listen, ln.Addr().String(), gw.metrics, env.stdout, log)
+	defer func() { stopMetrics(); waitMetrics() }()
+	if err != nil {
 		return err
 	}
 	return serveUntil(env.ctx, ln, gw.server.Handler(), gatewayStopPlan(cfg, gw.server), log)

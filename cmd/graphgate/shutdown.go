@@ -25,8 +25,9 @@ type stopPlan struct {
 	grace time.Duration
 }
 
-// gatewayStopPlan is the API server's stop plan: the configured drain and grace (or
-// their defaults, ShutdownConfig.withDefaults) around srv's Drain.
+// gatewayStopPlan is the API server's stop plan: the configured drain and grace, or
+// their defaults (ShutdownConfig.withDefaults: the one place they are applied), around
+// srv's Drain.
 func gatewayStopPlan(cfg Config, srv *proxy.Server) stopPlan {
 	sd := cfg.Shutdown.withDefaults(cfg.Upstream.Timeout)
 	return stopPlan{name: "api", drain: srv.Drain, drainFor: *sd.Drain, grace: sd.Grace}
@@ -42,7 +43,8 @@ func gatewayStopPlan(cfg Config, srv *proxy.Server) stopPlan {
 //     closes idle connections at once: a request a client is writing on one is lost).
 //  2. Stop: http.Server.Shutdown closes the listener and the idle connections, and waits
 //     up to plan.grace for the requests in flight; their answers say "Connection: close".
-//  3. Cut: connections still open after the grace are closed.
+//  3. Cut: connections still open after the grace are closed, at once (no lingering
+//     close: the grace is over).
 //
 // Connections close lingering (lingerListener): a client still sending a body the server
 // refused reads its answer instead of a connection reset. The phases are logged with
@@ -53,7 +55,8 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, plan stopP
 	conns := &connStates{states: map[net.Conn]http.ConnState{}}
 	srv.ConnState = conns.track
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(newLingerListener(ln, log)) }()
+	lln := newLingerListener(ln, log)
+	go func() { errc <- srv.Serve(lln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -84,6 +87,7 @@ func serveUntil(ctx context.Context, ln net.Listener, h http.Handler, plan stopP
 	if errors.Is(err, context.DeadlineExceeded) {
 		open, active := conns.count()
 		log.Warn("shutdown: grace period over, closing what is left", "connections", open, "active", active)
+		lln.cut()       // srv.Close closes the connections one by one under its lock: none may linger
 		_ = srv.Close() // the listener is closed already: only connections are left to close
 		err = nil
 	}

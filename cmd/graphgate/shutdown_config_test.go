@@ -11,7 +11,8 @@ import (
 	"github.com/graphgate/graphgate/graph/emulator"
 )
 
-// TestShutdownConfig checks the shutdown section's defaults and validation.
+// TestShutdownConfig checks the shutdown section's validation and the defaults the API
+// server's stop plan applies (gatewayStopPlan).
 func TestShutdownConfig(t *testing.T) {
 	dir := t.TempDir()
 	base := "app_id: 11111111-2222-3333-4444-555555555555\npolicy_file: p.yaml\ntenants:\n  - {id: 11111111-2222-3333-4444-555555555555, client_secret: x}\n"
@@ -20,9 +21,9 @@ func TestShutdownConfig(t *testing.T) {
 		drain, grace time.Duration
 		err          string
 	}{
-		{"defaults", "", 5 * time.Second, 15 * time.Second, ""},
-		{"grace follows the request deadline", "upstream: {timeout: 3s}\n", 5 * time.Second, 8 * time.Second, ""},
-		{"no drain", "shutdown: {drain: 0s}\n", 0, 15 * time.Second, ""},
+		{"defaults", "", 5 * time.Second, 25 * time.Second, ""},
+		{"grace follows the request deadline", "upstream: {timeout: 3s}\n", 5 * time.Second, 11 * time.Second, ""},
+		{"no drain", "shutdown: {drain: 0s}\n", 0, 25 * time.Second, ""},
 		{"set", "shutdown: {drain: 10s, grace: 40s}\n", 10 * time.Second, 40 * time.Second, ""},
 		{"negative drain", "shutdown: {drain: -1s}\n", 0, 0, "must not be negative"},
 		{"negative grace", "shutdown: {grace: -1s}\n", 0, 0, "must not be negative"},
@@ -39,31 +40,35 @@ func TestShutdownConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *cfg.Shutdown.Drain != tc.drain || cfg.Shutdown.Grace != tc.grace {
-				t.Errorf("drain %s grace %s, want %s and %s", *cfg.Shutdown.Drain, cfg.Shutdown.Grace, tc.drain, tc.grace)
+			if plan := gatewayStopPlan(cfg, nil); plan.drainFor != tc.drain || plan.grace != tc.grace {
+				t.Errorf("drain %s grace %s, want %s and %s", plan.drainFor, plan.grace, tc.drain, tc.grace)
 			}
 		})
 	}
 	demo := demoConfig(emulator.DirectoryInfo{Tenants: []emulator.TenantInfo{{ID: "t", GatewayAppID: "a"}}}, "https://emulator", t.TempDir(), "info")
-	if plan := gatewayStopPlan(demo, nil); plan.drainFor != 0 || plan.grace != 15*time.Second {
+	if plan := gatewayStopPlan(demo, nil); plan.drainFor != 0 || plan.grace != 25*time.Second {
 		t.Errorf("demo: drain %s grace %s, want no drain and the default grace", plan.drainFor, plan.grace)
 	}
 }
 
 // TestDeployedGraceCoversShutdown: the orchestrators' grace periods (Kubernetes
 // terminationGracePeriodSeconds, compose stop_grace_period) are longer than the
-// deployed configuration's shutdown.drain + shutdown.grace, or the process is killed
-// mid-shutdown and the requests in flight are cut after all.
+// deployed configuration's shutdown.drain + shutdown.grace plus the last usage flush
+// (usageFlushTimeout), or the process is killed mid-shutdown and the requests in flight
+// are cut, or the last usage counts lost, after all.
 func TestDeployedGraceCoversShutdown(t *testing.T) {
 	check := func(where string, cfgPath string, orchestrator time.Duration) {
 		cfg, err := loadConfig(cfgPath, fakeEnv)
 		if err != nil {
 			t.Fatal(err)
 		}
-		need := *cfg.Shutdown.Drain + cfg.Shutdown.Grace
-		t.Logf("%s: orchestrator grace %s, shutdown.drain + shutdown.grace %s", where, orchestrator, need)
-		if orchestrator < need {
-			t.Errorf("%s: the orchestrator's grace %s is shorter than shutdown.drain + shutdown.grace = %s", where, orchestrator, need)
+		plan := gatewayStopPlan(cfg, nil)
+		need := plan.drainFor + plan.grace + usageFlushTimeout
+		t.Logf("%s: orchestrator grace %s, shutdown.drain %s + shutdown.grace %s + usage flush %s = %s",
+			where, orchestrator, plan.drainFor, plan.grace, usageFlushTimeout, need)
+		if orchestrator <= need {
+			t.Errorf("%s: the orchestrator's grace %s is not longer than shutdown.drain + shutdown.grace + usage flush = %s",
+				where, orchestrator, need)
 		}
 	}
 	var dep struct {

@@ -173,14 +173,18 @@ func (u *usageRuntime) storeStatus() error {
 	return nil
 }
 
-// close flushes what is in memory (for up to 10 s; what is still unwritten then is
-// spooled to the data dir for the next start) and closes the store.
+// usageFlushTimeout bounds the last flush of usage counts at stop (usageRuntime.close),
+// after the API server has stopped: orchestrators' grace periods must cover it too.
+const usageFlushTimeout = 10 * time.Second
+
+// close flushes what is in memory (for up to usageFlushTimeout; what is still unwritten
+// then is spooled to the data dir for the next start) and closes the store.
 func (u *usageRuntime) close() {
 	if u == nil {
 		return
 	}
 	if u.rec != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), usageFlushTimeout)
 		_ = u.rec.Close(ctx) // logs what it could not write
 		cancel()
 	}
