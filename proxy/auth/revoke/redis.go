@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -13,38 +12,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 )
-
-// Defaults applied to zero RedisConfig fields.
-const (
-	DefaultRedisPrefix    = "graphgate"
-	DefaultPingInterval   = 500 * time.Millisecond
-	DefaultResyncInterval = 30 * time.Second
-	DefaultRedisTimeout   = time.Second
-)
-
-// RedisConfig says where the shared list lives.
-type RedisConfig struct {
-	// URL is a Redis URL: redis://[user:password@]host:port/db or rediss://... for TLS.
-	URL string
-	// Prefix namespaces the keys ("{prefix}:revoked:{hash}") and the channel
-	// ("{prefix}:revocations"); "" means "graphgate".
-	Prefix string
-	// PingInterval is how often connectivity is checked; 0 means 500 ms.
-	PingInterval time.Duration
-	// ResyncInterval is how often the full list is reloaded even when nothing seems
-	// lost; 0 means 30 s.
-	ResyncInterval time.Duration
-	// Timeout bounds one Redis command; 0 means one second.
-	Timeout time.Duration
-	// RepairWait is how long an instance that has never held the complete list waits,
-	// when Redis does not vouch for its list (the "{prefix}:revocation-list" key is
-	// missing: a first start, or Redis restarted without persistence), for the running
-	// instances to write back what they know before it trusts what Redis holds. While
-	// such instances are subscribed it waits for them up to ResyncInterval. Until then
-	// its view is not current (Ready reports degraded). 0 means 2 × (PingInterval +
-	// Timeout): long enough for a running instance to reconnect and repair.
-	RepairWait time.Duration
-}
 
 // Redis is a revocation list shared by every gateway instance through Redis. A
 // revocation is written to "{prefix}:revoked:{hash}" with a TTL of the retention time
@@ -84,7 +51,9 @@ type Redis struct {
 	syncedGen  uint64 // subGen at the start of the last complete sync
 	syncedAt   time.Time
 	synced     bool
-	reason     string // why the view is not current; no personal data
+	reason     string // why the view is not current: a fixed text (readiness.go)
+	detail     string // the error behind reason, for the log only
+	logged     string // the refusal by Redis last logged
 	degraded   bool   // a degraded state was logged
 	lostSince  time.Time
 	subs       []Subscriber
@@ -106,7 +75,10 @@ type record struct {
 
 // NewRedis connects to the shared list in the background and returns at once; the
 // view becomes current (Ready returns nil) after the first full load.
-func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
+func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) { return newRedis(cfg, rc) }
+
+// newRedis is NewRedis with go-redis hooks added to the client before it is used.
+func newRedis(cfg Config, rc RedisConfig, hooks ...redis.Hook) (*Redis, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -115,23 +87,14 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 	if err != nil {
 		return nil, errors.New("revoke: redis url is not valid")
 	}
-	if rc.Prefix == "" {
-		rc.Prefix = DefaultRedisPrefix
-	}
-	if rc.PingInterval <= 0 {
-		rc.PingInterval = DefaultPingInterval
-	}
-	if rc.ResyncInterval <= 0 {
-		rc.ResyncInterval = DefaultResyncInterval
-	}
-	if rc.Timeout <= 0 {
-		rc.Timeout = DefaultRedisTimeout
-	}
-	if rc.RepairWait <= 0 {
-		rc.RepairWait = 2 * (rc.PingInterval + rc.Timeout)
-	}
+	rc = rc.withDefaults()
 	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = rc.Timeout, rc.Timeout, rc.Timeout
 	opt.MaxRetries = 1
+	// Every new connection loads the script first, so that a Redis that refuses
+	// scripts is reported as such (not as unreachable) before the first revocation.
+	opt.OnConnect = func(ctx context.Context, cn *redis.Conn) error {
+		return scriptErr(putScript.Load(ctx, cn).Err())
+	}
 	id := make([]byte, 8)
 	_, _ = rand.Read(id)
 	r := &Redis{
@@ -139,6 +102,9 @@ func NewRedis(cfg Config, rc RedisConfig) (*Redis, error) {
 		keyPrefix: rc.Prefix + ":revoked:", channel: rc.Prefix + ":revocations",
 		listKey: rc.Prefix + ":revocation-list", holders: rc.Prefix + ":revocations:holders",
 		instance: hex.EncodeToString(id), reason: notLoaded,
+	}
+	for _, h := range hooks {
+		r.client.AddHook(h)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
@@ -184,13 +150,12 @@ func (r *Redis) Revoke(ctx context.Context, tenantID, userID string) (Revocation
 	rev := Revocation{CutOff: e.cutOff, Expires: e.expires, Shared: true}
 	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
 	defer cancel()
-	res, err := r.put(cctx, r.client, rec, r.cfg.Retention(), true).Result()
-	n, err := putReceivers(res, err)
+	_, n, err := putAnswer(r.put(cctx, r.client, rec, r.cfg.Retention(), true))
 	if err != nil {
 		// The mirror holds it: the next sync's repair writes and publishes it.
 		r.repairDue.Store(true)
-		r.cfg.Logger.Warn("revocation enforced locally; redis unreachable, will share it on reconnect",
-			"error", err.Error())
+		r.cfg.Logger.Warn("revocation enforced locally; not written to redis yet, the next sync writes it",
+			"reason", reasonFor(err, reasonUnreachable), "error", err.Error())
 		rev.NotifyErr = fmt.Errorf("revoke: redis: %w", err)
 		return rev, nil
 	}
@@ -201,10 +166,10 @@ func (r *Redis) Revoke(ctx context.Context, tenantID, userID string) (Revocation
 // PurgeTenant tells the other instances to purge a tenant's cached data. It reports
 // whether the message was published.
 func (r *Redis) PurgeTenant(ctx context.Context, tenantID string) (bool, error) {
-	b, _ := json.Marshal(record{Op: "purge", Tenant: tenantID, Origin: r.instance})
 	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
 	defer cancel()
-	if err := r.client.Publish(cctx, r.channel, b).Err(); err != nil {
+	msg := recordJSON(record{Op: "purge", Tenant: tenantID, Origin: r.instance})
+	if err := r.client.Publish(cctx, r.channel, msg).Err(); err != nil {
 		return false, fmt.Errorf("revoke: redis: publish purge: %w", err)
 	}
 	return true, nil
@@ -217,8 +182,9 @@ func (r *Redis) Subscribe(s Subscriber) {
 	r.mu.Unlock()
 }
 
-// Ready returns nil while the view is current, and otherwise an error saying why
-// (for /readyz: the instance is degraded).
+// Ready returns nil while the view is current, and otherwise an error saying why (for
+// /readyz: the instance is degraded) in fixed words: never Redis's address, user or an
+// error's text, which go to the log.
 func (r *Redis) Ready() error {
 	if r.current.Load() {
 		return nil

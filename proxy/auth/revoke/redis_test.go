@@ -42,7 +42,10 @@ func (e *redisEnv) store(url string, cfg Config) *Redis {
 		url = e.url
 	}
 	cfg.Secret = secret
-	r, err := NewRedis(cfg, RedisConfig{URL: url, Prefix: e.prefix, PingInterval: 50 * time.Millisecond})
+	// Each test's prefix is new, a first start: these tests do not exercise the repair
+	// wait, so it is short (the restart tests in restart_test.go and recovery_test.go do).
+	r, err := NewRedis(cfg, RedisConfig{URL: url, Prefix: e.prefix, PingInterval: 50 * time.Millisecond,
+		RepairWait: 300 * time.Millisecond})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -19,12 +19,13 @@ func (r *Redis) receiveLoop(ctx context.Context) {
 		err := r.receive(ctx, ps)
 		_ = ps.Close()
 		r.setSubscribed(false, err)
-		sleep(ctx, r.rc.PingInterval)
+		sleep(ctx, r.rc.resubscribeBackoff())
 	}
 }
 
 // receive applies messages until the subscription fails. A subscription silent for
-// three ping intervals (pings unanswered) counts as failed.
+// longer than silenceLimit (its pings unanswered) counts as failed; the silence is
+// checked once per ping interval (see RedisConfig.recoveryTime).
 //
 // Once this instance has held the list it also subscribes to the holders channel, so
 // that a new instance can tell whether someone will repair a list Redis lost.
@@ -47,7 +48,7 @@ func (r *Redis) receive(ctx context.Context, ps *redis.PubSub) error {
 			if !errors.As(err, &ne) || !ne.Timeout() {
 				return err
 			}
-			if time.Since(lastSeen) > 3*r.rc.PingInterval {
+			if time.Since(lastSeen) > r.rc.silenceLimit() {
 				return errors.New("subscription unanswered")
 			}
 			_ = ps.Ping(ctx)
@@ -81,12 +82,10 @@ func (r *Redis) maintainLoop(ctx context.Context) {
 	}
 }
 
-// maintain probes Redis (the probe also tells whether Redis still vouches for the
+// maintain probes Redis (the probe also reads the key by which Redis vouches for the
 // list) and syncs when needed.
 func (r *Redis) maintain(ctx context.Context) {
-	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
-	n, err := r.client.Exists(cctx, r.listKey).Result()
-	cancel()
+	mark, err := r.mark(ctx)
 	if ctx.Err() != nil {
 		return
 	}
@@ -94,43 +93,67 @@ func (r *Redis) maintain(ctx context.Context) {
 		r.setConnected(false, err)
 		return
 	}
-	intact := n > 0
 	r.setConnected(true, nil)
 	r.mu.Lock()
 	gen := r.subGen
-	need := !intact || (r.subscribed && (!r.synced || r.syncedGen != gen)) ||
+	need := mark == "" || (r.subscribed && (!r.synced || r.syncedGen != gen)) ||
 		time.Since(r.syncedAt) > r.rc.ResyncInterval || r.repairDue.Load()
 	r.mu.Unlock()
 	if !need {
 		return
 	}
 	due := r.repairDue.Swap(false)
-	err = r.sync(ctx, intact)
+	err = r.sync(ctx, mark)
 	if err != nil && due {
 		r.repairDue.Store(true)
 	}
 	r.mu.Lock()
 	r.syncedAt = time.Now()
 	switch {
-	case errors.Is(err, errAwaitRepair):
-		r.synced, r.reason = false, err.Error()
+	case errors.Is(err, errAwaitRepair), errors.Is(err, errListChanged):
+		r.synced = false
+		r.fail(reasonFor(err, ""), nil)
 	case err == nil:
 		r.synced, r.syncedGen, r.lostSince = true, gen, time.Time{}
 	}
 	r.mu.Unlock()
-	if err != nil && !errors.Is(err, errAwaitRepair) {
+	if err != nil && !errors.Is(err, errAwaitRepair) && !errors.Is(err, errListChanged) {
 		r.setConnected(false, err)
 		return
 	}
 	r.updateState()
 }
 
+// mark reads the key by which Redis vouches that the list is complete: the time it
+// was marked (unix ms, as text), or "" when it is missing.
+func (r *Redis) mark(ctx context.Context) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
+	defer cancel()
+	v, err := r.client.Get(cctx, r.listKey).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	return v, err
+}
+
 // sync loads the full set into the mirror, writes back what Redis lacks (repair), and,
-// when Redis did not vouch for the list (intact false), settles whether to trust it.
-func (r *Redis) sync(ctx context.Context, intact bool) error {
+// when Redis did not vouch for the list (mark ""), settles whether to trust it. When
+// it did, the mark is read again after the load: if it changed or vanished, Redis
+// restarted meanwhile and what was loaded may be a part of the list (errListChanged).
+func (r *Redis) sync(ctx context.Context, mark string) error {
 	loaded, err := r.load(ctx)
 	if err != nil {
 		return err
+	}
+	if mark != "" {
+		after, err := r.mark(ctx)
+		if err != nil {
+			return err
+		}
+		if after != mark {
+			r.cfg.Logger.Warn("redis restarted while the revocation list was loading: loading it again")
+			return errListChanged
+		}
 	}
 	n, err := r.repair(ctx, loaded)
 	r.repaired.Add(int64(n))
@@ -141,7 +164,7 @@ func (r *Redis) sync(ctx context.Context, intact bool) error {
 	if err != nil {
 		return err
 	}
-	if !intact {
+	if mark == "" {
 		return r.settle(ctx)
 	}
 	return nil
@@ -224,59 +247,6 @@ func (r *Redis) apply(rec record) {
 		}
 	}
 }
-
-func (r *Redis) setSubscribed(on bool, err error) {
-	r.mu.Lock()
-	if on {
-		r.subGen++
-	} else if err != nil && !errors.Is(err, context.Canceled) {
-		r.reason = "redis subscription lost: " + err.Error()
-	}
-	r.subscribed = on
-	r.mu.Unlock()
-	r.updateState()
-}
-
-func (r *Redis) setConnected(on bool, err error) {
-	r.mu.Lock()
-	r.connected = on
-	if err != nil {
-		r.reason = "redis unreachable: " + err.Error()
-	}
-	r.mu.Unlock()
-	r.updateState()
-}
-
-// updateState recomputes whether the view is current and logs transitions.
-func (r *Redis) updateState() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	cur := r.connected && r.subscribed && r.synced && r.syncedGen == r.subGen
-	was := r.current.Load()
-	switch {
-	case cur && !was:
-		r.current.Store(true)
-		r.holder.Store(true)
-		r.staleSince.Store(0)
-		if r.degraded {
-			r.cfg.Logger.Info("revocation list current again: redis reachable and re-synced", "known", r.mir.len())
-		}
-		r.degraded = false
-	case !cur && was:
-		r.current.Store(false)
-		r.staleSince.Store(r.cfg.Now().UnixNano())
-		r.degraded = true
-		r.cfg.Logger.Warn("revocation list degraded: enforcing the last known revocations",
-			"reason", r.reason, "on_unavailable", string(r.cfg.OnUnavailable), "known", r.mir.len())
-	case !cur && !r.degraded && r.reason != notLoaded:
-		r.degraded = true
-		r.cfg.Logger.Warn("revocation list not loaded yet", "reason", r.reason,
-			"on_unavailable", string(r.cfg.OnUnavailable))
-	}
-}
-
-// notLoaded is the reason a store gives before its first attempt to reach Redis.
-const notLoaded = "revocation list not yet loaded from redis"
 
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)

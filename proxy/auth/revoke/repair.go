@@ -37,28 +37,45 @@ return {1, redis.call('PUBLISH', ARGV[5], ARGV[1])}
 // repairBatch is how many records one pipelined round trip writes back.
 const repairBatch = 256
 
-// put runs putScript for rec with the given TTL (at least one millisecond).
-func (r *Redis) put(ctx context.Context, c redis.Scripter, rec record, ttl time.Duration, always bool) *redis.Cmd {
+// recordJSON encodes rec as stored and published. Encoding cannot fail: a record holds
+// only strings and integers.
+func recordJSON(rec record) string {
 	b, _ := json.Marshal(rec)
+	return string(b)
+}
+
+// put runs putScript for rec with the given TTL (at least one millisecond) through c,
+// and is the one place that lays out the script's arguments. Through a client it runs
+// EVALSHA, and EVAL when Redis lacks the script; through a pipeline (redis.Pipeliner)
+// it queues EVALSHA alone, so load the script first.
+func (r *Redis) put(ctx context.Context, c redis.Scripter, rec record, ttl time.Duration, always bool) *redis.Cmd {
 	flag := "0"
 	if always {
 		flag = "1"
 	}
-	return putScript.Run(ctx, c, []string{r.keyPrefix + rec.Key}, string(b), rec.CutOff,
-		max(ttl.Milliseconds(), 1), flag, r.channel)
+	keys := []string{r.keyPrefix + rec.Key}
+	args := []any{recordJSON(rec), rec.CutOff, max(ttl.Milliseconds(), 1), flag, r.channel}
+	if _, ok := c.(redis.Pipeliner); ok {
+		return putScript.EvalSha(ctx, c, keys, args...)
+	}
+	return putScript.Run(ctx, c, keys, args...)
 }
 
-// putReceivers reads putScript's answer: the number of subscribers the record reached.
-func putReceivers(res any, err error) (int64, error) {
+// putAnswer reads putScript's answer: whether it stored the record, and how many
+// subscribers the publication reached. A refusal of the script is a scriptsRefusedError.
+func putAnswer(cmd *redis.Cmd) (stored bool, receivers int64, err error) {
+	res, err := cmd.Result()
 	if err != nil {
-		return 0, err
+		return false, 0, scriptErr(err)
 	}
 	if a, ok := res.([]any); ok && len(a) == 2 {
-		if n, ok := a[1].(int64); ok {
-			return n, nil
+		s, ok1 := a[0].(int64)
+		n, ok2 := a[1].(int64)
+		if ok1 && ok2 {
+			return s == 1, n, nil
 		}
 	}
-	return 0, fmt.Errorf("unexpected answer %T from the revocation script", res)
+	return false, 0, fmt.Errorf("unexpected answer %T from the revocation script", res)
 }
 
 // repair writes back every live revocation of the mirror that Redis lacks or holds with
@@ -68,51 +85,46 @@ func putReceivers(res any, err error) (int64, error) {
 func (r *Redis) repair(ctx context.Context, loaded map[string]int64) (int, error) {
 	now := r.cfg.Now()
 	var todo []record
-	var ttls []time.Duration
 	for key, e := range r.mir.live(now) {
-		if e.tenant == "" || loaded[key] >= e.cutOff.UnixMilli() {
-			continue
+		if e.tenant != "" && loaded[key] < e.cutOff.UnixMilli() {
+			todo = append(todo, record{Op: "revoke", Tenant: e.tenant, Key: key, CutOff: e.cutOff.UnixMilli(),
+				Expires: e.expires.UnixMilli(), Origin: r.instance})
 		}
-		todo = append(todo, record{Op: "revoke", Tenant: e.tenant, Key: key, CutOff: e.cutOff.UnixMilli(),
-			Expires: e.expires.UnixMilli(), Origin: r.instance})
-		ttls = append(ttls, e.expires.Sub(now))
 	}
 	if len(todo) == 0 {
 		return 0, nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
-	err := putScript.Load(cctx, r.client).Err()
+	err := scriptErr(putScript.Load(cctx, r.client).Err())
 	cancel()
 	if err != nil {
 		return 0, fmt.Errorf("load the revocation script: %w", err)
 	}
 	written := 0
 	for start := 0; start < len(todo); start += repairBatch {
-		end := min(start+repairBatch, len(todo))
+		batch := todo[start:min(start+repairBatch, len(todo))]
 		cctx, cancel := context.WithTimeout(ctx, r.rc.Timeout)
 		cmds, err := r.client.Pipelined(cctx, func(p redis.Pipeliner) error {
-			for i := start; i < end; i++ {
-				putScript.EvalSha(cctx, p, []string{r.keyPrefix + todo[i].Key}, mustJSON(todo[i]),
-					todo[i].CutOff, max(ttls[i].Milliseconds(), 1), "0", r.channel)
+			for _, rec := range batch {
+				r.put(cctx, p, rec, time.UnixMilli(rec.Expires).Sub(now), false)
 			}
 			return nil
 		})
 		cancel()
+		err = scriptErr(err)
+		for _, c := range cmds {
+			stored, _, cerr := putAnswer(c.(*redis.Cmd))
+			if stored {
+				written++
+			} else if err == nil {
+				err = cerr
+			}
+		}
 		if err != nil {
 			return written, fmt.Errorf("write back revocations: %w", err)
 		}
-		for _, c := range cmds {
-			if a, ok := c.(*redis.Cmd).Val().([]any); ok && len(a) == 2 && a[0] == int64(1) {
-				written++
-			}
-		}
 	}
 	return written, nil
-}
-
-func mustJSON(rec record) string {
-	b, _ := json.Marshal(rec)
-	return string(b)
 }
 
 // errAwaitRepair says that Redis does not vouch for its list and this instance, which

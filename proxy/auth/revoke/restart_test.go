@@ -291,8 +291,7 @@ func TestRedisPutKeepsTheLatestCutOff(t *testing.T) {
 		{"an earlier cut-off", rec(time.Second), 2 * time.Hour},
 		{"the same cut-off with a longer TTL", rec(49 * time.Second), 3 * time.Hour},
 	} {
-		res, err := r.put(ctx, r.client, tc.rec, tc.ttl, true).Result()
-		if _, err := putReceivers(res, err); err != nil {
+		if _, _, err := putAnswer(r.put(ctx, r.client, tc.rec, tc.ttl, true)); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := parseRecord(rc.Get(ctx, e.prefix+":revoked:"+key).Val())
@@ -309,7 +308,7 @@ func TestRedisResyncRepairsAMissingMarker(t *testing.T) {
 	e := newRedisEnv(t)
 	cfg := Config{Secret: secret}
 	r, err := NewRedis(cfg, RedisConfig{URL: e.url, Prefix: e.prefix, PingInterval: 50 * time.Millisecond,
-		ResyncInterval: 200 * time.Millisecond})
+		ResyncInterval: 200 * time.Millisecond, RepairWait: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,11 +4,11 @@ package revoketest
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -25,15 +25,20 @@ func RedisURL(t testing.TB) string {
 }
 
 // Proxy forwards TCP connections to a target. Cut closes every open connection and
-// refuses new ones (accepts and closes them at once) until Restore.
+// refuses new ones (accepts and closes them at once) until Restore. Vanish silences
+// the open connections and sends new ones to another target.
 type Proxy struct {
-	ln     net.Listener
-	target string
+	ln net.Listener
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
+	mu     sync.Mutex
+	target string
+	cut    bool
+	conns  map[net.Conn]struct{}
+	links  map[*link]struct{}
 }
+
+// link is one forwarded connection; once silenced it passes nothing either way.
+type link struct{ silenced atomic.Bool }
 
 // NewProxy starts a proxy on 127.0.0.1 in front of target ("host:port"); it is closed
 // when the test ends.
@@ -43,7 +48,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, links: map[*link]struct{}{}}
 	go p.serve()
 	t.Cleanup(p.Close)
 	return p
@@ -75,6 +80,19 @@ func (p *Proxy) Cut() {
 	}
 }
 
+// Vanish makes the target vanish without a word, as a Redis replaced under its clients
+// does (its pod gone, no reset sent): the open connections stay open but pass nothing
+// any more (what the client sends is dropped, no answer comes back), and new
+// connections go to target ("host:port") instead.
+func (p *Proxy) Vanish(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for l := range p.links {
+		l.silenced.Store(true)
+	}
+	p.target = target
+}
+
 // Restore lets connections through again.
 func (p *Proxy) Restore() {
 	p.mu.Lock()
@@ -103,7 +121,10 @@ func (p *Proxy) handle(c net.Conn) {
 		_ = c.Close()
 		return
 	}
-	up, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	up, err := net.Dial("tcp", target)
 	if err != nil || !p.track(up) {
 		_ = c.Close()
 		if up != nil {
@@ -111,20 +132,38 @@ func (p *Proxy) handle(c net.Conn) {
 		}
 		return
 	}
+	l := &link{}
+	p.mu.Lock()
+	p.links[l] = struct{}{}
+	p.mu.Unlock()
 	done := make(chan struct{}, 2)
-	pipe := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		done <- struct{}{}
-	}
-	go pipe(up, c)
-	go pipe(c, up)
+	go l.pipe(up, c, done)
+	go l.pipe(c, up, done)
 	<-done
 	_ = c.Close()
 	_ = up.Close()
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, up)
+	delete(p.links, l)
 	p.mu.Unlock()
+}
+
+// pipe copies src to dst until either fails, dropping what it reads once silenced.
+func (l *link) pipe(dst, src net.Conn, done chan<- struct{}) {
+	defer func() { done <- struct{}{} }()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !l.silenced.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // track registers a connection unless the proxy is cut.
