@@ -46,6 +46,8 @@ func TestRefusedTokenIsRenewed(t *testing.T) {
 	if _, err := c.User(ctx, users[2].ID, []string{"displayName"}); err != nil {
 		t.Fatalf("read with the renewed token: %v", err)
 	}
+	t.Logf("FAULT graph_token_refused: reads_after_key_retired=2 failed=0 token_requests_for_renewal=%d",
+		v.e.Count(tokenRoute)-tokens)
 
 	rotateAndRetire()
 	_, err := c.User(ctx, users[3].ID, []string{"displayName"})
