@@ -80,15 +80,9 @@ func (g *gateway) Close() { g.usage.close(); g.sessions.close(); g.verifier.Clos
 // Graph client per tenant, cache.
 func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.Client, log *slog.Logger) (*gateway, error) {
 	m := newMetrics(cfg.Metrics)
-	var authTenants []auth.Tenant
-	var tenants []proxy.Tenant
-	for _, t := range cfg.Tenants {
-		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID, AppIDURI: t.AppIDURI})
-		client, err := graphClient(cfg, t, hc, m, log)
-		if err != nil {
-			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
-		}
-		tenants = append(tenants, proxy.Tenant{ID: t.ID, Upstream: client})
+	tenants, authTenants, err := buildTenants(cfg, hc, m, log)
+	if err != nil {
+		return nil, err
 	}
 	v, err := auth.NewVerifier(ctx, auth.Config{
 		Audience:   cfg.AppID,
@@ -140,6 +134,22 @@ func buildGateway(ctx context.Context, cfg Config, pol *policy.Policy, hc *http.
 		return nil, err
 	}
 	return &gateway{server: srv, verifier: v, metrics: m, usage: ur, sessions: sess}, nil
+}
+
+// buildTenants builds each tenant's Graph client, and the tenants as the token verifier
+// knows them.
+func buildTenants(cfg Config, hc *http.Client, m *metrics.Metrics, log *slog.Logger) ([]proxy.Tenant, []auth.Tenant, error) {
+	var tenants []proxy.Tenant
+	var authTenants []auth.Tenant
+	for _, t := range cfg.Tenants {
+		authTenants = append(authTenants, auth.Tenant{ID: t.ID, Audience: t.ClientID, AppIDURI: t.AppIDURI})
+		client, err := graphClient(cfg, t, hc, m, log)
+		if err != nil {
+			return nil, nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+		}
+		tenants = append(tenants, proxy.Tenant{ID: t.ID, Upstream: client})
+	}
+	return tenants, authTenants, nil
 }
 
 // graphClient builds the Graph client of one tenant; with metrics on, its OnCall hook
