@@ -21,9 +21,9 @@ func privacyConfig(cfg Config) privacy.Config {
 	}
 	switch cfg.Usage.Store {
 	case "", "sqlite":
-		pc.UsageStore = "SQLite database in the data directory"
+		pc.UsageStore = "SQLite database in the data directory (while it cannot be written, a spool file beside it)"
 	case "postgres":
-		pc.UsageStore = "PostgreSQL database"
+		pc.UsageStore = "PostgreSQL database (while it is unreachable, a spool file in the data directory until it is written there)"
 	default:
 		pc.UsageStore = privacy.NoUsageStore
 	}
