@@ -26,7 +26,7 @@ const (
 	DefaultRequiredScope      = "access_as_user"
 	DefaultClockSkew          = time.Minute
 	DefaultRefreshInterval    = time.Hour
-	DefaultUnknownKIDInterval = 5 * time.Minute
+	DefaultUnknownKIDInterval = 30 * time.Second
 	DefaultCacheSize          = 100_000
 	DefaultMaxTokenBytes      = 16 << 10
 	DefaultFetchTimeout       = 10 * time.Second
@@ -88,7 +88,12 @@ type Config struct {
 	// 0 means one hour.
 	RefreshInterval time.Duration
 	// UnknownKIDInterval is the minimum time between JWKS refetches of one tenant
-	// triggered by tokens with an unknown kid; 0 means five minutes.
+	// triggered by tokens with an unknown kid; 0 means 30 seconds. The kid is read before
+	// the signature can be checked, so anyone can trigger a refetch with a forged token:
+	// the interval bounds both what that costs Entra (two fetches a minute per tenant)
+	// and how long such a refetch can hide a key Entra started signing with just after it
+	// (a key rollover is seen within the interval, not minutes later: during that time
+	// every new token is refused with 401, which makes clients sign their users out).
 	UnknownKIDInterval time.Duration
 	// FetchTimeout bounds one JWKS fetch; 0 means ten seconds.
 	FetchTimeout time.Duration

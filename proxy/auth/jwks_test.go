@@ -293,3 +293,24 @@ func TestParseJWKS(t *testing.T) {
 		})
 	}
 }
+
+// TestForgedKIDHidesARolloverBriefly: a token forged with a made-up kid spends the
+// unknown-kid refetch; a key Entra starts signing with just after it is seen within the
+// default interval (30 s), not minutes later, so a rollover does not lock every user
+// out for long.
+func TestForgedKIDHidesARolloverBriefly(t *testing.T) {
+	f, clk := newIdP(t), newClock()
+	v := newTestVerifier(t, f, clk, nil)
+	c := f.claimsFor(tenantA, clk.Now())
+	if _, err := v.Verify(context.Background(), sign(t, jwt.SigningMethodRS256, testKey(5), "made-up", c)); err == nil {
+		t.Fatal("forged token accepted")
+	}
+	f.publish(tenantA, "a2", testKey(2))
+	clk.Add(DefaultUnknownKIDInterval)
+	if _, err := verifyA(t, v, f, clk, "a2", nil); err != nil {
+		t.Fatalf("a key published after a forged kid's refetch, %v later: %v", DefaultUnknownKIDInterval, err)
+	}
+	if DefaultUnknownKIDInterval > time.Minute {
+		t.Errorf("DefaultUnknownKIDInterval = %v: a forged token could hide a rollover that long", DefaultUnknownKIDInterval)
+	}
+}
