@@ -159,7 +159,7 @@ type throttledItem struct {
 
 // sortItems files the answers of one $batch round (the round-th, from 0) into out and
 // returns the items Graph throttled, in request order, after shutting the gate for
-// each one's Retry-After (or throttleBackoff when it has none).
+// each one's Retry-After (or the gate's back-off when it has none).
 func (c *Client) sortItems(op string, out map[string]BatchResult, pending []string, items map[string]batchItem,
 	fields []string, round int) []throttledItem {
 	var throttled []throttledItem
@@ -169,15 +169,14 @@ func (c *Client) sortItems(op string, out map[string]BatchResult, pending []stri
 		case !ok:
 			out[id] = BatchResult{Err: &Error{Kind: ErrUnavailable, op: op, Code: "missing_batch_item"}}
 		case it.Status == http.StatusTooManyRequests:
-			d, ok := parseRetryAfter(header(it.Headers, "Retry-After"), time.Now())
-			if !ok {
-				d = throttleBackoff(round + 1)
-			}
-			c.gates[directory].close(d)
+			c.gates[directory].throttled(parseRetryAfter(header(it.Headers, "Retry-After"), time.Now()))
 			throttled = append(throttled, throttledItem{id: id, item: it})
 		default:
 			out[id] = itemResult(op, it, fields, round+1, 0)
 		}
+	}
+	if len(throttled) == 0 {
+		c.gates[directory].succeeded()
 	}
 	return throttled
 }

@@ -45,7 +45,7 @@ func TestMapErrorShapes(t *testing.T) {
 		{"odata code holding data", odataError(403, &odd), &callInfo{}, ErrForbidden, 403, "invalid_code", 0},
 		{"odata 429 with recorded retry-after", odataError(429, nil), &callInfo{status: 429, retryAfter: 2128 * time.Millisecond}, ErrThrottled, 429, "", 2128 * time.Millisecond},
 		// Graph may leave Retry-After out: the error then carries the back-off after 3 attempts.
-		{"odata 429 without retry-after", odataError(429, nil), &callInfo{status: 429, attempts: 3}, ErrThrottled, 429, "", 1600 * time.Millisecond},
+		{"odata 429 without retry-after", odataError(429, nil), &callInfo{status: 429, attempts: 3}, ErrThrottled, 429, "", 4 * time.Second},
 		{"429 without retry-after, one attempt", odataError(429, nil), &callInfo{status: 429, attempts: 1}, ErrThrottled, 429, "", time.Second},
 		{"api error without body", &abstractions.ApiError{ResponseStatusCode: 401}, &callInfo{}, ErrUnauthorized, 401, "", 0},
 		{"unreadable body, status recorded", errors.New("content type text/html does not have a factory"), &callInfo{status: 502}, ErrUnavailable, 502, "", 0},
@@ -138,15 +138,15 @@ func TestProject(t *testing.T) {
 // the attempts made, within [1s, maxThrottleBackoff].
 func TestThrottleBackoff(t *testing.T) {
 	tests := []struct {
-		attempts int
+		n    int
 		want     time.Duration
 	}{
-		{0, time.Second}, {1, time.Second}, {3, 1600 * time.Millisecond}, {4, 3200 * time.Millisecond},
-		{6, 12800 * time.Millisecond}, {8, maxThrottleBackoff}, {1000, maxThrottleBackoff},
+		{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {5, 16 * time.Second},
+		{6, maxThrottleBackoff}, {1000, maxThrottleBackoff},
 	}
 	for _, tt := range tests {
-		if got := throttleBackoff(tt.attempts); got != tt.want {
-			t.Errorf("throttleBackoff(%d) = %v, want %v", tt.attempts, got, tt.want)
+		if got := throttleBackoff(tt.n); got != tt.want {
+			t.Errorf("throttleBackoff(%d) = %v, want %v", tt.n, got, tt.want)
 		}
 	}
 }

@@ -305,11 +305,16 @@ func TestThrottleWithoutRetryAfter(t *testing.T) {
 		if !errors.As(err, &te) || !te.Estimated || te.RetryAfter < time.Second {
 			t.Fatalf("ThrottledError = %+v, want an estimated wait of at least 1s", te)
 		}
-		if n := v.e.Count(userRoute); n != 3 {
-			t.Errorf("upstream calls = %d, want 3 (2 retries)", n)
+		// The back-off doubles with each 429 without Retry-After: 1 s is waited out
+		// (MaxRetryWait), the next 2 s is not.
+		if n := v.e.Count(userRoute); n != 2 {
+			t.Errorf("upstream calls = %d, want 2 (one retry after 1s)", n)
 		}
-		if d := time.Since(start); d < 600*time.Millisecond {
-			t.Errorf("3 attempts took %v, want the 200ms+400ms back-off between them", d)
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("2 attempts took %v, want the 1s back-off between them", d)
+		}
+		if te.RetryAfter < 2*time.Second-50*time.Millisecond {
+			t.Errorf("reported wait %v, want the next step of the back-off, 2s", te.RetryAfter)
 		}
 	})
 }

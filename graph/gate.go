@@ -60,8 +60,38 @@ type gates [numServices]gate
 // (https://learn.microsoft.com/en-us/graph/throttling#best-practices-to-handle-throttling).
 // Every 429 the client receives, for a whole request or a $batch item, closes it.
 type gate struct {
-	mu    sync.Mutex
-	until time.Time
+	mu     sync.Mutex
+	until  time.Time
+	streak int // 429s without Retry-After since the service last answered otherwise
+}
+
+// throttled records a 429 of the gate's service and returns how long the gate stays
+// shut. With Graph's Retry-After the gate is shut for it. Without one, Graph advises an
+// exponential back-off: the gate's back-off doubles with each such 429 that finds the
+// gate open (1 s, 2 s, 4 s, … up to maxThrottleBackoff), across calls, until the
+// service answers a request otherwise (succeeded); a 429 that finds the gate already
+// shut (a request or $batch item in flight when it closed) does not escalate it.
+func (g *gate) throttled(retryAfter time.Duration, given bool) time.Duration {
+	if given {
+		g.close(retryAfter)
+		return g.remaining()
+	}
+	g.mu.Lock()
+	if !time.Now().Before(g.until) {
+		g.streak++
+	}
+	d := throttleBackoff(max(g.streak, 1))
+	g.mu.Unlock()
+	g.close(d)
+	return g.remaining()
+}
+
+// succeeded records that the gate's service answered a request with something other
+// than 429: the back-off starts again from its first step.
+func (g *gate) succeeded() {
+	g.mu.Lock()
+	g.streak = 0
+	g.mu.Unlock()
 }
 
 // close keeps the gate shut for d from now: it extends the gate, never shortens it.

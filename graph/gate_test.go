@@ -290,3 +290,47 @@ func TestGateIsPerService(t *testing.T) {
 		t.Errorf("%d requests reached Graph, want 3 (the photos gate must not hold other services)", n)
 	}
 }
+
+// TestGateBackOffGrowsAcrossCalls: while Graph keeps answering 429 without Retry-After,
+// each call that finds the gate open and is throttled again doubles the wait (1 s, 2 s,
+// 4 s), across calls, as Graph's exponential back-off advice asks; an answer other than
+// 429 starts it again from 1 s.
+func TestGateBackOffGrowsAcrossCalls(t *testing.T) {
+	v := newEnv(t)
+	c := v.client(t, func(cfg *graph.Config) { cfg.MaxRetryWait = -1 })
+	ctx := ctxT(t)
+	target := v.user(t, enabled)
+	if _, err := c.User(ctx, target.ID, nil); err != nil { // token first
+		t.Fatal(err)
+	}
+	v.e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Hour, OmitRetryAfter: 1})
+	_, _ = c.User(ctx, target.ID, nil) // spends the budget
+	var waits []time.Duration
+	for range 3 {
+		_, err := c.User(ctx, target.ID, nil)
+		var te *graph.ThrottledError
+		if !errors.As(err, &te) || te.Gated || !te.Estimated {
+			t.Fatalf("err = %v (%+v), want Graph's 429 without Retry-After", err, te)
+		}
+		waits = append(waits, te.RetryAfter)
+		if err := sleepCtx(ctx, te.RetryAfter); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if waits[i] < want-50*time.Millisecond || waits[i] > want {
+			t.Errorf("back-off after 429 #%d without Retry-After = %v, want %v (all: %v)", i+1, waits[i], want, waits)
+		}
+	}
+	v.e.ResetFaults()
+	if _, err := c.User(ctx, target.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.e.SetThrottle(emulator.Throttle{Budget: 1, Window: time.Hour, OmitRetryAfter: 1})
+	_, _ = c.User(ctx, target.ID, nil)
+	_, err := c.User(ctx, target.ID, nil)
+	var te *graph.ThrottledError
+	if !errors.As(err, &te) || te.RetryAfter > time.Second {
+		t.Errorf("after an answer other than 429: err = %v (%+v), want the back-off to start again at 1s", err, te)
+	}
+}

@@ -132,6 +132,9 @@ func (r *retrier) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.R
 			next.Header.Set("Authorization", authz)
 		}
 		resp, err := p.Next(next, i)
+		if err == nil && resp.StatusCode != http.StatusTooManyRequests && !isBatch(req) {
+			gate.succeeded() // a $batch's own 200 says nothing of its items
+		}
 		if authz == "" && err == nil && resp.StatusCode == http.StatusUnauthorized {
 			if authz = r.renewToken(ctx, req.Header.Get("Authorization")); authz != "" {
 				discard(resp)
@@ -180,6 +183,9 @@ func (r *retrier) renewToken(ctx context.Context, refused string) string {
 	return authz
 }
 
+// isBatch reports whether req is a Graph $batch request.
+func isBatch(req *http.Request) bool { return strings.HasSuffix(req.URL.Path, "/$batch") }
+
 // discard reads a little of a response body we do not use and closes it, so that its
 // connection can be reused.
 func discard(resp *http.Response) {
@@ -214,12 +220,7 @@ func (r *retrier) delay(gate *gate, resp *http.Response, err error, attempt int)
 	}
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests:
-		d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		if !ok {
-			d = throttleBackoff(attempt + 1)
-		}
-		gate.close(d)
-		return gate.remaining(), true
+		return gate.throttled(parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())), true
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
 			return d, true
@@ -232,13 +233,12 @@ func (r *retrier) delay(gate *gate, resp *http.Response, err error, attempt int)
 // maxThrottleBackoff bounds the back-off reported for a 429 without Retry-After.
 const maxThrottleBackoff = 30 * time.Second
 
-// throttleBackoff is the wait after a 429 that came without Retry-After, the
-// attempts-th request of a call (a $batch item's round): the exponential back-off
-// retryBackoff·2^attempts, at least a second and at most maxThrottleBackoff, so that
-// the gate holding off the tenant does not let it hammer Graph. It shuts the gate and
-// is what callers are told to wait.
-func throttleBackoff(attempts int) time.Duration {
-	return min(max(retryBackoff<<min(max(attempts, 0), 16), time.Second), maxThrottleBackoff)
+// throttleBackoff is the wait after the n-th 429 in a row that came without
+// Retry-After (n ≥ 1): the exponential back-off 1 s·2^(n-1), at most
+// maxThrottleBackoff, so that the gate holding off the service does not let it hammer
+// Graph. It shuts the gate and is what callers are told to wait.
+func throttleBackoff(n int) time.Duration {
+	return min(time.Second<<min(max(n-1, 0), 5), maxThrottleBackoff)
 }
 
 // fits reports whether waiting d still leaves the context time to make a request.
