@@ -139,7 +139,7 @@ func TestProject(t *testing.T) {
 func TestThrottleBackoff(t *testing.T) {
 	tests := []struct {
 		n    int
-		want     time.Duration
+		want time.Duration
 	}{
 		{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {5, 16 * time.Second},
 		{6, maxThrottleBackoff}, {1000, maxThrottleBackoff},
