@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,9 +99,10 @@ func TestBatchItemsShareTheBatchDeadline(t *testing.T) {
 	e.emu.SetFault(emuRouteReports, emulator.Fault{Latency: reports})
 	x := users[1].ID
 	r := e.do(http.MethodPost, "/v1.0/$batch", tok, map[string]any{"requests": []map[string]any{
+		// Sequential (each on its predecessor), so the calls add up: 0 + 1.5 + 2.5 s.
 		{"id": "1", "method": "GET", "url": "/users/" + x},
-		{"id": "2", "method": "GET", "url": "/users/" + x + "/manager"},
-		{"id": "3", "method": "GET", "url": "/users/" + x + "/directReports"},
+		{"id": "2", "method": "GET", "url": "/users/" + x + "/manager", "dependsOn": []string{"1"}},
+		{"id": "3", "method": "GET", "url": "/users/" + x + "/directReports", "dependsOn": []string{"2"}},
 	}})
 	var out struct {
 		Responses []struct {
@@ -189,5 +192,51 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestParallelBatchItemsRunConcurrently: the items of a batch without dependsOn run at
+// the same time, as Graph runs them, so that slow uncached items share the batch's one
+// deadline instead of running into it one after another: 8 photos that each take 1.5 s
+// at Graph are all answered within a 5 s deadline (one after another they would need
+// 12 s), and Graph saw them overlap.
+func TestParallelBatchItemsRunConcurrently(t *testing.T) {
+	const deadline, photo = 5 * time.Second, 1500 * time.Millisecond
+	e := newEnv(t, withUpstreamTimeout(deadline))
+	users := e.enabledUsers(0)
+	tok := e.token(0, "intranet-directory", users[0])
+	var items []map[string]any
+	for i, u := range users[1:9] {
+		items = append(items, map[string]any{"id": fmt.Sprint(i + 1), "method": "GET", "url": "/users/" + u.ID + "/photos/48x48/$value"})
+	}
+	e.emu.SetFault(emuRoutePhoto, emulator.Fault{Latency: photo})
+	r := e.do(http.MethodPost, "/v1.0/$batch", tok, map[string]any{"requests": items})
+	var out struct {
+		Responses []struct {
+			Status int `json:"status"`
+		} `json:"responses"`
+	}
+	if r.Status != http.StatusOK || json.Unmarshal(r.Body, &out) != nil || len(out.Responses) != len(items) {
+		t.Fatalf("$batch: %d %s", r.Status, r.Body)
+	}
+	for i, it := range out.Responses {
+		if it.Status != http.StatusOK && it.Status != http.StatusNotFound { // 404: a user without a photo
+			t.Errorf("item %d: status %d, want it answered before the batch's deadline", i+1, it.Status)
+		}
+	}
+	var starts []time.Time
+	for _, req := range e.emu.Requests() {
+		if strings.HasSuffix(req.Route, "/$value") {
+			starts = append(starts, req.Time)
+		}
+	}
+	overlapping := 0
+	for i := 1; i < len(starts); i++ {
+		if starts[i].Sub(starts[i-1]).Abs() < photo/2 {
+			overlapping++
+		}
+	}
+	if overlapping == 0 {
+		t.Errorf("the %d photo calls reached Graph one after another (%v), want them concurrent", len(starts), starts)
 	}
 }
