@@ -20,6 +20,7 @@ import (
 	"github.com/graphgate/graphgate/proxy"
 	"github.com/graphgate/graphgate/proxy/auth/revoke"
 	"github.com/graphgate/graphgate/proxy/auth/revoke/revoketest"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // fleet is several gateway instances on one emulator sharing a Redis revocation list.
@@ -29,7 +30,7 @@ type fleet struct {
 	base   *env
 	gws    []*env
 	revs   []*revoke.Redis
-	proxy  []*revoketest.Proxy // per instance; nil when it talks to Redis directly
+	proxy  []*testkit.TCPProxy // per instance; nil when it talks to Redis directly
 }
 
 // newFleet starts n instances on the test Redis; those listed in cuttable reach Redis
@@ -58,7 +59,7 @@ func newFleetOn(t testing.TB, url string, n int, cuttable ...int) *fleet {
 func (f *fleet) add(t testing.TB, cuttable bool) *env {
 	t.Helper()
 	u := f.url
-	var px *revoketest.Proxy
+	var px *testkit.TCPProxy
 	if cuttable {
 		u, px = revoketest.ProxyURL(t, f.url)
 	}

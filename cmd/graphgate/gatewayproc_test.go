@@ -59,9 +59,19 @@ data_dir: %s
 tenants:
   - {id: %s, name: contoso, client_secret: "${CONTOSO_SECRET}"}
 `, ten.GatewayAppID, emu.URL(), emu.URL(), filepath.Join(dir, "data"), ten.ID)+extra)
+	p := startServe(t, bin, cfg, emu, "CONTOSO_SECRET="+ten.GatewayClientSecret, "TMPDIR="+dir)
+	waitReady(t, p.base)
+	return p
+}
+
+// startServe runs bin as `graphgate serve --config cfg` with the environment env and
+// returns once it listens (not once it is ready). emu is the emulator it reads, for
+// token; the process is killed when the test ends.
+func startServe(t *testing.T, bin, cfg string, emu *emulator.Emulator, env ...string) *gatewayProcess {
+	t.Helper()
 	p := &gatewayProcess{t: t, emu: emu, stdout: &testkit.SyncBuffer{}, stderr: &testkit.SyncBuffer{}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "serve", "--config", cfg)
-	p.cmd.Env = []string{"CONTOSO_SECRET=" + ten.GatewayClientSecret, "TMPDIR=" + dir}
+	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -69,7 +79,6 @@ tenants:
 	go func() { p.exited <- p.cmd.Wait() }()
 	t.Cleanup(func() { _ = p.cmd.Process.Kill() })
 	p.waitListening()
-	waitReady(t, p.base)
 	return p
 }
 
@@ -122,6 +131,22 @@ func (p *gatewayProcess) wait(limit time.Duration) (code int, after time.Duratio
 		p.t.Fatalf("graphgate did not exit within %s of the signal; stderr:\n%s", limit, p.stderr.String())
 		return -1, 0
 	}
+}
+
+// stop sends SIGTERM, as an orchestrator does, and requires a clean exit within 40 s.
+func (p *gatewayProcess) stop() {
+	p.t.Helper()
+	p.signal(syscall.SIGTERM)
+	if code, _ := p.wait(40 * time.Second); code != 0 {
+		p.t.Fatalf("graphgate exited with %d after SIGTERM; stderr:\n%s", code, p.stderr.String())
+	}
+}
+
+// kill9 ends the process with SIGKILL: nothing runs after it.
+func (p *gatewayProcess) kill9() {
+	p.t.Helper()
+	p.signal(syscall.SIGKILL)
+	p.wait(10 * time.Second)
 }
 
 // token mints an access token of the chat-web app for the tenant's i-th user.

@@ -4,15 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,90 +18,14 @@ import (
 	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
-// pgForwarder is a TCP forwarder in front of the shared PostgreSQL: the tests cut and
-// restore the gateway's way to its store without touching the server others use.
-type pgForwarder struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	up     bool
-	conns  map[net.Conn]bool
-}
-
-// newPGForwarder listens on a free loopback port and forwards to target while up.
-func newPGForwarder(t *testing.T, target string, up bool) *pgForwarder {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &pgForwarder{ln: ln, target: target, up: up, conns: map[net.Conn]bool{}}
-	go f.accept()
-	t.Cleanup(func() { _ = ln.Close(); f.setUp(false) })
-	return f
-}
-
-func (f *pgForwarder) addr() string { return f.ln.Addr().String() }
-
-// setUp restores (true) or cuts (false) the way to PostgreSQL. Cutting closes every
-// open connection; while cut, new connections are accepted and closed at once.
-func (f *pgForwarder) setUp(up bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.up = up
-	if !up {
-		for c := range f.conns {
-			_ = c.Close()
-		}
-		clear(f.conns)
-	}
-}
-
-func (f *pgForwarder) accept() {
-	for {
-		c, err := f.ln.Accept()
-		if err != nil {
-			return
-		}
-		go f.serve(c)
-	}
-}
-
-func (f *pgForwarder) serve(c net.Conn) {
-	f.mu.Lock()
-	up := f.up
-	f.mu.Unlock()
-	if !up {
-		_ = c.Close()
-		return
-	}
-	s, err := net.DialTimeout("tcp", f.target, 5*time.Second)
-	if err != nil {
-		_ = c.Close()
-		return
-	}
-	f.mu.Lock()
-	if !f.up { // cut while dialling
-		f.mu.Unlock()
-		_ = c.Close()
-		_ = s.Close()
-		return
-	}
-	f.conns[c], f.conns[s] = true, true
-	f.mu.Unlock()
-	go func() { _, _ = io.Copy(s, c); _ = s.Close() }()
-	_, _ = io.Copy(c, s)
-	_ = c.Close()
-}
-
 // storeFaultEnv is one scenario's world: the emulator, a PostgreSQL schema of its own
 // reached through a forwarder, a data dir, and the config of graphgate serve.
 type storeFaultEnv struct {
 	t       *testing.T
 	emu     *emulator.Emulator
 	bin     string
-	fwd     *pgForwarder
-	pgURL   string // direct, to read what was stored
+	fwd     *testkit.TCPProxy // in front of PostgreSQL: Cut and Restore make the outage
+	pgURL   string            // direct, to read what was stored
 	schema  string
 	dataDir string
 	config  string
@@ -123,8 +43,11 @@ func newStoreFaultEnv(t *testing.T, emu *emulator.Emulator, bin string, up bool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.fwd = newPGForwarder(t, u.Host, up)
-	u.Host = e.fwd.addr()
+	e.fwd = testkit.NewTCPProxy(t, u.Host)
+	if !up {
+		e.fwd.Cut()
+	}
+	u.Host = e.fwd.Addr()
 	ten := emu.Directory().Tenants[0]
 	var chat string
 	for _, c := range ten.Clients {
@@ -169,71 +92,16 @@ func mint(t *testing.T, emu *emulator.Emulator, r emulator.TokenRequest) string 
 	return tok
 }
 
-// gatewayProc is one running graphgate serve process of the built binary.
-type gatewayProc struct {
-	cmd    *exec.Cmd
-	stdout *testkit.SyncBuffer
-	stderr *testkit.SyncBuffer
-	base   string
-	exited chan error
-}
-
 // start runs graphgate serve and waits until it listens (not until it is ready: the
 // scenarios look at /readyz themselves).
-func (e *storeFaultEnv) start() *gatewayProc {
+func (e *storeFaultEnv) start() *gatewayProcess {
 	e.t.Helper()
-	p := &gatewayProc{cmd: exec.Command(e.bin, "serve", "--config", e.config), stdout: &testkit.SyncBuffer{},
-		stderr: &testkit.SyncBuffer{}, exited: make(chan error, 1)}
-	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SECRET=" + e.secret, "TMPDIR=" + e.t.TempDir()}
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	if err := p.cmd.Start(); err != nil {
-		e.t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	e.t.Cleanup(func() { _ = p.cmd.Process.Kill() })
-	deadline := time.Now().Add(30 * time.Second)
-	for p.base == "" {
-		for _, l := range strings.Split(p.stdout.String(), "\n") {
-			if s, ok := strings.CutPrefix(l, "graphgate listening on "); ok {
-				p.base = strings.TrimSpace(s)
-			}
-		}
-		select {
-		case err := <-p.exited:
-			e.t.Fatalf("graphgate exited before listening: %v\nstderr: %s", err, p.stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("graphgate did not start: %s", p.stderr.String())
-		}
-	}
-	return p
-}
-
-// stop sends SIGTERM, as an orchestrator does, and waits for a clean exit.
-func (p *gatewayProc) stop(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("graphgate: %v\nstderr: %s", err, p.stderr.String())
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatalf("graphgate did not stop: %s", p.stderr.String())
-	}
-}
-
-// kill9 ends the process with SIGKILL: nothing runs after it.
-func (p *gatewayProc) kill9(t *testing.T) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.exited
+	return startServe(e.t, e.bin, e.config, e.emu, "PATH="+os.Getenv("PATH"), "SECRET="+e.secret, "TMPDIR="+e.t.TempDir())
 }
 
 // sendMe sends n GET /v1.0/me and returns when each was answered (any status counts:
 // every answered request is counted by usage).
-func (e *storeFaultEnv) sendMe(p *gatewayProc, n int) int {
+func (e *storeFaultEnv) sendMe(p *gatewayProcess, n int) int {
 	e.t.Helper()
 	for range n {
 		e.getMe(p)
@@ -241,7 +109,7 @@ func (e *storeFaultEnv) sendMe(p *gatewayProc, n int) int {
 	return n
 }
 
-func (e *storeFaultEnv) getMe(p *gatewayProc) {
+func (e *storeFaultEnv) getMe(p *gatewayProcess) {
 	e.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, p.base+"/v1.0/me", nil)
 	req.Header.Set("Authorization", "Bearer "+e.user)

@@ -48,10 +48,10 @@ func storeStartUnreachable(t *testing.T, emu *emulator.Emulator, bin string) {
 		t.Fatalf("usage API while the store is down: %d %v, want 503 serviceNotAvailable", status, body)
 	}
 	poll(t, 10*time.Second, func() error { return spoolPresent(e.dataDir) })
-	e.fwd.setUp(true)
+	e.fwd.Restore()
 	poll(t, 20*time.Second, func() error { return e.readyzStore(p, true) })
 	stored := e.waitStored(int64(sent), 10*time.Second)
-	p.stop(t)
+	p.stop()
 	if final := e.stored(); final != stored {
 		t.Fatalf("stored %d before the stop, %d after", stored, final)
 	}
@@ -71,15 +71,15 @@ func storeDownAtStop(t *testing.T, emu *emulator.Emulator, bin string) {
 	p := e.start()
 	waitReady(t, p.base)
 	sent := e.sendMe(p, 30)
-	e.fwd.setUp(false)
+	e.fwd.Cut()
 	sent += e.sendMe(p, 30)
-	p.stop(t)
+	p.stop()
 	before := e.stored()
 	spooled := checkSpool(t, e.dataDir, e.personal())
 	if before+spooled != int64(sent) || spooled < 30 {
 		t.Fatalf("sent %d: %d stored before the stop, %d spooled", sent, before, spooled)
 	}
-	e.fwd.setUp(true)
+	e.fwd.Restore()
 	p2 := e.start()
 	waitReady(t, p2.base)
 	poll(t, 15*time.Second, func() error {
@@ -88,7 +88,7 @@ func storeDownAtStop(t *testing.T, emu *emulator.Emulator, bin string) {
 		}
 		return nil
 	})
-	p2.stop(t)
+	p2.stop()
 	stored := e.stored()
 	t.Logf("FAULT store_down_at_stop: sent=%d stored=%d spooled=%d", sent, stored, spooled)
 	if stored != int64(sent) {
@@ -103,15 +103,15 @@ func storeOutageRunning(t *testing.T, emu *emulator.Emulator, bin string) {
 	p := e.start()
 	waitReady(t, p.base)
 	sent := e.sendMe(p, 40)
-	e.fwd.setUp(false)
+	e.fwd.Cut()
 	sent += e.sendMe(p, 40)
 	poll(t, 10*time.Second, func() error { return e.readyzStore(p, false) })
 	poll(t, 10*time.Second, func() error { return spoolPresent(e.dataDir) })
 	sent += e.sendMe(p, 40)
-	e.fwd.setUp(true)
+	e.fwd.Restore()
 	poll(t, 20*time.Second, func() error { return e.readyzStore(p, true) })
 	stored := e.waitStored(int64(sent), 10*time.Second)
-	p.stop(t)
+	p.stop()
 	final := e.stored()
 	t.Logf("FAULT store_outage_running: sent=%d stored=%d", sent, final)
 	if stored != int64(sent) || final != int64(sent) {
@@ -132,7 +132,7 @@ func storeKill9(t *testing.T, emu *emulator.Emulator, bin string, outage bool) {
 		t.Fatalf("first %d requests: %d stored", first, n)
 	}
 	if outage {
-		e.fwd.setUp(false)
+		e.fwd.Cut()
 	}
 	var answered []time.Time
 	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
@@ -140,7 +140,7 @@ func storeKill9(t *testing.T, emu *emulator.Emulator, bin string, outage bool) {
 		answered = append(answered, time.Now())
 		time.Sleep(10 * time.Millisecond)
 	}
-	p.kill9(t)
+	p.kill9()
 	killed := time.Now()
 	sent := first + len(answered)
 	const slack = time.Second // the write (or spool) in flight at the flush tick
@@ -153,11 +153,11 @@ func storeKill9(t *testing.T, emu *emulator.Emulator, bin string, outage bool) {
 	name := "store_kill9"
 	if outage {
 		name = "store_kill9_outage"
-		e.fwd.setUp(true)
+		e.fwd.Restore()
 		p2 := e.start()
 		waitReady(t, p2.base)
 		poll(t, 15*time.Second, func() error { return spoolAbsent(e.dataDir) })
-		p2.stop(t)
+		p2.stop()
 	}
 	stored := e.stored()
 	t.Logf("FAULT %s: sent=%d stored=%d lost=%d bound_answered_before_last_interval=%d flush_interval_ms=%d",
@@ -170,7 +170,7 @@ func storeKill9(t *testing.T, emu *emulator.Emulator, bin string, outage bool) {
 
 // readyzStore checks that /readyz answers 200 and that usage_store is "ok" (ok) or
 // reports a problem (!ok).
-func (e *storeFaultEnv) readyzStore(p *gatewayProc, ok bool) error {
+func (e *storeFaultEnv) readyzStore(p *gatewayProcess, ok bool) error {
 	resp, err := http.Get(p.base + "/readyz")
 	if err != nil {
 		return err
@@ -190,7 +190,7 @@ func (e *storeFaultEnv) readyzStore(p *gatewayProc, ok bool) error {
 }
 
 // analystReport asks the usage API for the requests report.
-func (e *storeFaultEnv) analystReport(p *gatewayProc) (int, map[string]any) {
+func (e *storeFaultEnv) analystReport(p *gatewayProcess) (int, map[string]any) {
 	req, _ := http.NewRequest(http.MethodGet, p.base+"/usage/v1/requests", nil)
 	req.Header.Set("Authorization", "Bearer "+e.analyst)
 	c := &http.Client{Timeout: 20 * time.Second} // a hang fails the test

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/graphgate/graphgate/proxy/auth/revoke/revoketest"
+	"github.com/graphgate/graphgate/proxy/proxytest/testkit"
 )
 
 // fleet is a set of gateway instances (stores) on one private Redis, each reaching it
@@ -25,7 +26,7 @@ type fleet struct {
 	mu   sync.Mutex
 	old  []*Redis
 	new  []*Redis
-	pxs  []*revoketest.Proxy
+	pxs  []*testkit.TCPProxy
 	toks []revokedToken
 }
 
@@ -166,7 +167,7 @@ func (f *fleet) repaired() int64 {
 func (f *fleet) restartBeforeRepair(after map[string]time.Time) {
 	f.t.Helper()
 	f.mu.Lock()
-	running := append([]*revoketest.Proxy(nil), f.pxs...)
+	running := append([]*testkit.TCPProxy(nil), f.pxs...)
 	f.mu.Unlock()
 	for _, px := range running {
 		px.Cut()

@@ -1,5 +1,5 @@
-// Package testkit holds the small fakes the gateway's tests share: a settable clock and
-// a goroutine-safe buffer for logs. It imports only the standard library, so any test
+// Package testkit holds the small fakes the gateway's tests share: a settable clock, a
+// goroutine-safe buffer for logs and a TCP proxy that cuts a service off (TCPProxy). It imports only the standard library, so any test
 // under proxy/ and cmd/ can use it without an import cycle. (cache/ and graph/ keep
 // their own: they must not depend on proxy/, not even in tests.)
 package testkit

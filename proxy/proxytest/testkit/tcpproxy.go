@@ -1,33 +1,16 @@
-// Package revoketest holds test helpers for the revocation stores: a TCP proxy whose
-// connection to Redis a test can cut and restore.
-package revoketest
+package testkit
 
 import (
-	"context"
 	"net"
-	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/redis/go-redis/v9"
 )
 
-// RedisURL returns GRAPHGATE_TEST_REDIS or skips the test with a clear reason.
-func RedisURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("GRAPHGATE_TEST_REDIS")
-	if u == "" {
-		t.Skip("GRAPHGATE_TEST_REDIS is not set (e.g. redis://127.0.0.1:6379/0): skipping the Redis integration test")
-	}
-	return u
-}
-
-// Proxy forwards TCP connections to a target. Cut closes every open connection and
+// TCPProxy forwards TCP connections to a target. Cut closes every open connection and
 // refuses new ones (accepts and closes them at once) until Restore. Vanish silences
 // the open connections and sends new ones to another target.
-type Proxy struct {
+type TCPProxy struct {
 	ln net.Listener
 
 	mu     sync.Mutex
@@ -40,38 +23,25 @@ type Proxy struct {
 // link is one forwarded connection; once silenced it passes nothing either way.
 type link struct{ silenced atomic.Bool }
 
-// NewProxy starts a proxy on 127.0.0.1 in front of target ("host:port"); it is closed
+// NewTCPProxy starts a proxy on 127.0.0.1 in front of target ("host:port"); it is closed
 // when the test ends.
-func NewProxy(t testing.TB, target string) *Proxy {
+func NewTCPProxy(t testing.TB, target string) *TCPProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, links: map[*link]struct{}{}}
+	p := &TCPProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, links: map[*link]struct{}{}}
 	go p.serve()
 	t.Cleanup(p.Close)
 	return p
 }
 
-// ProxyURL returns a copy of the Redis URL u whose host is a new Proxy in front of
-// u's host, and the Proxy.
-func ProxyURL(t testing.TB, u string) (string, *Proxy) {
-	t.Helper()
-	pu, err := url.Parse(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := NewProxy(t, pu.Host)
-	pu.Host = p.Addr()
-	return pu.String(), p
-}
-
 // Addr is the proxy's listen address.
-func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+func (p *TCPProxy) Addr() string { return p.ln.Addr().String() }
 
 // Cut closes every open connection and refuses new ones.
-func (p *Proxy) Cut() {
+func (p *TCPProxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.cut = true
@@ -84,7 +54,7 @@ func (p *Proxy) Cut() {
 // does (its pod gone, no reset sent): the open connections stay open but pass nothing
 // any more (what the client sends is dropped, no answer comes back), and new
 // connections go to target ("host:port") instead.
-func (p *Proxy) Vanish(target string) {
+func (p *TCPProxy) Vanish(target string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for l := range p.links {
@@ -94,19 +64,19 @@ func (p *Proxy) Vanish(target string) {
 }
 
 // Restore lets connections through again.
-func (p *Proxy) Restore() {
+func (p *TCPProxy) Restore() {
 	p.mu.Lock()
 	p.cut = false
 	p.mu.Unlock()
 }
 
 // Close stops the proxy and closes every connection.
-func (p *Proxy) Close() {
+func (p *TCPProxy) Close() {
 	_ = p.ln.Close()
 	p.Cut()
 }
 
-func (p *Proxy) serve() {
+func (p *TCPProxy) serve() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -116,7 +86,7 @@ func (p *Proxy) serve() {
 	}
 }
 
-func (p *Proxy) handle(c net.Conn) {
+func (p *TCPProxy) handle(c net.Conn) {
 	if !p.track(c) {
 		_ = c.Close()
 		return
@@ -167,7 +137,7 @@ func (l *link) pipe(dst, src net.Conn, done chan<- struct{}) {
 }
 
 // track registers a connection unless the proxy is cut.
-func (p *Proxy) track(c net.Conn) bool {
+func (p *TCPProxy) track(c net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cut {
@@ -175,20 +145,4 @@ func (p *Proxy) track(c net.Conn) bool {
 	}
 	p.conns[c] = struct{}{}
 	return true
-}
-
-// DeletePrefix deletes every key under "{prefix}:" on the Redis at url.
-func DeletePrefix(t testing.TB, redisURL, prefix string) {
-	t.Helper()
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := redis.NewClient(opt)
-	defer c.Close()
-	ctx := context.Background()
-	iter := c.Scan(ctx, 0, prefix+":*", 512).Iterator()
-	for iter.Next(ctx) {
-		c.Del(ctx, iter.Val())
-	}
 }
