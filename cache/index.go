@@ -47,7 +47,9 @@ func (c *Cache[V]) removeLocked(key Key, why cause) bool {
 func (c *Cache[V]) onEvict(key Key, e *entry[V]) {
 	c.idxMu.Lock()
 	defer c.idxMu.Unlock()
-	c.unindexLocked(key, e)
+	// The cause is counted before the entry is uncounted: Stats reads the counters
+	// without idxMu, and a reader that sees the entry gone must see why.
+	defer c.unindexLocked(key, e)
 	why := causeExpired
 	if c.claim.active && c.claim.key == key {
 		why = c.claim.cause
