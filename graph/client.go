@@ -75,7 +75,7 @@ type Config struct {
 	Logger *slog.Logger
 	// OnCall, when set, is called once after each call of a public Client method
 	// returns, with the operation ("user", "users", "manager", "direct_reports",
-	// "photo", "presence", "presences", "users_batch" or "revoke_sign_in_sessions"),
+	// "photo", "presence", "presences", "users_batch", "revoke_sign_in_sessions" or "people"),
 	// the outcome (Outcome of the returned error: OutcomeOK, OutcomeNotFound, ...;
 	// OutcomeGated when the throttling gate refused the call, which then never reached
 	// Graph) and the call's duration, retries and input validation included. It runs on the

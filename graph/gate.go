@@ -19,20 +19,23 @@ const DefaultMaxRetryWait = time.Second
 // service separately ("Microsoft Graph service-specific throttling limits",
 // https://learn.microsoft.com/en-us/graph/throttling-limits): users and the org chart
 // under the identity and access service limits, profile photos under Outlook's (per
-// mailbox), presence under cloud communications'. A 429 on one photo must not stop
-// user reads, searches or a logout's revokeSignInSessions.
+// mailbox), presence under cloud communications', relevant people (the People API,
+// computed from each mailbox's communication) apart from all three. A 429 on one photo
+// must not stop user reads, searches or a logout's revokeSignInSessions.
 type service int
 
 const (
 	directory service = iota // users, lists, org chart, $batch of users, revokeSignInSessions
 	photos                   // profile photos
 	presence                 // presence and getPresencesByUserId
+	people                   // the People API (/users/{id}/people)
 	numServices
 )
 
 // serviceOf classifies a Graph request path by its segments after the version, so that
 // a key (a UPN such as presence@…) never decides: /users/{id}/photo(s)/… is photos,
-// /users/{id}/presence and /communications/… are presence, anything else directory.
+// /users/{id}/presence and /communications/… are presence, /users/{id}/people is people,
+// anything else directory.
 func serviceOf(path string) service {
 	segs := strings.Split(strings.ToLower(path), "/")
 	for i, seg := range segs {
@@ -45,6 +48,8 @@ func serviceOf(path string) service {
 			return photos
 		case seg == "presence":
 			return presence
+		case seg == "people":
+			return people
 		}
 	}
 	return directory

@@ -17,6 +17,9 @@ func TestServiceOf(t *testing.T) {
 		"/v1.0/users/0b6c/revokeSignInSessions":             directory,
 		"/v1.0/users/presence@contoso.example/photo/$value": photos,
 		"/v1.0/users/photo@contoso.example/presence":        presence,
+		"/v1.0/users/0b6c/people":                           people,
+		"/v1.0/users/people@contoso.example":                directory,
+		"/v1.0/users/people@contoso.example/photo":          photos,
 	} {
 		if got := serviceOf(path); got != want {
 			t.Errorf("serviceOf(%q) = %d, want %d", path, got, want)

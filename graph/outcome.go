@@ -41,6 +41,7 @@ const (
 	opPresences     = "presences"
 	opUsersBatch    = "users_batch"
 	opRevoke        = "revoke_sign_in_sessions"
+	opPeople        = "people"
 )
 
 // Outcome returns the outcome word for an error returned by a Client: OutcomeOK for

@@ -26,8 +26,8 @@
 //     reasons, logs and usage metrics.
 //   - purpose (required): why the app sees what it sees, shown on transparency pages.
 //   - operations (required, may be empty): any of me.read, users.read, users.list,
-//     photo.read, manager.read, directReports.read, presence.read. Anything not listed is
-//     denied.
+//     photo.read, manager.read, directReports.read, presence.read, people.read. Anything
+//     not listed is denied.
 //   - fields (optional): self lists the properties the app may see of the signed-in
 //     user's own profile, others the properties of everyone else. A missing list grants
 //     nothing but id, which is always visible.

@@ -25,11 +25,16 @@ const (
 	OpDirectReportsRead Operation = "directReports.read"
 	// OpPresenceRead covers /presence and POST /communications/getPresencesByUserId.
 	OpPresenceRead Operation = "presence.read"
+	// OpPeopleRead is GET /me/people and /users/{id}/people: the people most relevant to
+	// a user (Graph's People API), each shown with the fields the app may see of others
+	// (see DecidePerson).
+	OpPeopleRead Operation = "people.read"
 )
 
 // Operations lists every operation a policy can grant, in a stable order.
 func Operations() []Operation {
-	return []Operation{OpMeRead, OpUsersRead, OpUsersList, OpPhotoRead, OpManagerRead, OpDirectReportsRead, OpPresenceRead}
+	return []Operation{OpMeRead, OpUsersRead, OpUsersList, OpPhotoRead, OpManagerRead, OpDirectReportsRead,
+		OpPresenceRead, OpPeopleRead}
 }
 
 // ParseOperation returns the operation with the given policy-file name.

@@ -97,6 +97,11 @@ func (c countingUpstream) RevokeSignInSessions(ctx context.Context, id string) e
 	return c.up.RevokeSignInSessions(ctx, id)
 }
 
+func (c countingUpstream) People(ctx context.Context, id, search string, top int) ([]string, error) {
+	defer c.g.enter()()
+	return c.up.People(ctx, id, search, top)
+}
+
 // limitedEnv is a test gateway whose graph clients never retry and count their calls
 // in flight per tenant (inflight[i] for tenant i), with the given upstream limits.
 func limitedEnv(t *testing.T, concurrency int, queueWait time.Duration) (*env, []*inflight) {

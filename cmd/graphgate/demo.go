@@ -99,7 +99,7 @@ func demoConfig(dir emulator.DirectoryInfo, emuURL, dataDir, logLevel string) Co
 func demoPolicy(dir emulator.DirectoryInfo) string {
 	grants := map[string]string{
 		"chat-web": `    purpose: Show colleagues' names, photos and presence next to chat messages.
-    operations: [me.read, users.read, users.list, photo.read, presence.read]
+    operations: [me.read, users.read, users.list, photo.read, presence.read, people.read]
     fields:
       self: [displayName, givenName, surname, mail, jobTitle, officeLocation, preferredLanguage, userPrincipalName]
       others: [displayName, jobTitle, mail]
@@ -111,7 +111,7 @@ func demoPolicy(dir emulator.DirectoryInfo) string {
       others: [displayName, jobTitle]
 `,
 		"intranet-directory": `    purpose: Company directory with org chart and contact details.
-    operations: [me.read, users.read, users.list, photo.read, manager.read, directReports.read, presence.read]
+    operations: [me.read, users.read, users.list, photo.read, manager.read, directReports.read, presence.read, people.read]
     fields:
       self: [displayName, givenName, surname, mail, jobTitle, department, officeLocation, businessPhones, mobilePhone, userPrincipalName, preferredLanguage]
       others: [displayName, givenName, surname, mail, jobTitle, department, officeLocation, businessPhones, userPrincipalName]

@@ -54,7 +54,7 @@ func seedDemoUsage(ctx context.Context, emu *emulator.Emulator, gwURL string, ur
 			}
 			colleague := users[(i*7+3)%len(users)]
 			paths := []string{"/v1.0/me", "/v1.0/users/" + colleague.ID, "/v1.0/users/" + colleague.ID,
-				"/v1.0/users/" + colleague.ID + "/photo/$value", "/v1.0/users/" + colleague.ID + "/manager",
+				"/v1.0/me/people?$top=6", "/v1.0/users/" + colleague.ID + "/photo/$value", "/v1.0/users/" + colleague.ID + "/manager",
 				"/v1.0/users/" + colleague.ID + "/presence", "/v1.0/users?$top=5", "/v1.0/users/nobody@" + t.Domain}
 			for _, p := range paths[:3+(i%len(paths[3:]))+1] {
 				if ctx.Err() != nil {

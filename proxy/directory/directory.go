@@ -1,7 +1,7 @@
 // Package directory is the gateway's data layer: cached, single-flighted, tenant-scoped
-// reads of users, photos, the org chart and presence from Microsoft Graph. It knows
-// nothing of HTTP or gin: it answers with graph records and the domain errors below,
-// and proxy/errors.go maps those to Graph's error envelope.
+// reads of users, photos, the org chart, presence and relevant people from Microsoft
+// Graph. It knows nothing of HTTP or gin: it answers with graph records and the domain
+// errors below, and proxy/errors.go maps those to Graph's error envelope.
 //
 // Every record is fetched with the same $select (the union of fields some policy
 // allows plus the internal fields) and cached under a key that starts with the tenant
@@ -31,6 +31,7 @@ type Upstream interface {
 	Presences(ctx context.Context, ids []string) ([]graph.Presence, error)
 	UsersByID(ctx context.Context, ids []string, fields []string) (map[string]graph.BatchResult, error)
 	RevokeSignInSessions(ctx context.Context, id string) error
+	People(ctx context.Context, id, search string, top int) ([]string, error)
 }
 
 // Tenant is one customer tenant the directory reads.

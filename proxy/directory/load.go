@@ -19,6 +19,7 @@ type entry struct {
 	page     graph.UserPage
 	photo    graph.Photo
 	presence graph.Presence
+	ids      []string // a people list: object ids, most relevant first
 }
 
 // Cache key kinds: the one key scheme. A key is {tenant, kind, id}: the id is a
@@ -31,6 +32,7 @@ const (
 	kindReports  = "reports"
 	kindPhoto    = "photo"
 	kindPresence = "presence"
+	kindPeople   = "people"
 )
 
 // key returns the cache key of a record of a tenant.

@@ -27,6 +27,7 @@ const (
 	OptCount
 	OptSkipToken
 	OptExpand
+	OptSkip
 )
 
 // Option sets by kind of resource.
@@ -45,12 +46,16 @@ const (
 	// $select, paging by $top and $skiptoken, and $count.
 	// See https://learn.microsoft.com/graph/api/user-list-directreports.
 	Reports = OptSelect | OptTop | OptCount | OptSkipToken
+	// People accepts the options of a user's relevant people that graphgate serves:
+	// $select, $search, $filter (on personType), $top and $skip (see ParsePeople).
+	// See https://learn.microsoft.com/graph/api/user-list-people.
+	People = OptSelect | OptSearch | OptFilter | OptTop | OptSkip
 )
 
 // optionNames names each option as Parse keys it: lower case, without "$".
 var optionNames = map[string]Options{
 	"select": OptSelect, "search": OptSearch, "filter": OptFilter, "orderby": OptOrderBy,
-	"top": OptTop, "count": OptCount, "skiptoken": OptSkipToken, "expand": OptExpand,
+	"top": OptTop, "count": OptCount, "skiptoken": OptSkipToken, "expand": OptExpand, "skip": OptSkip,
 }
 
 // allows reports whether o holds the option key (lower case, without "$").

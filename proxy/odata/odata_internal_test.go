@@ -14,12 +14,15 @@ func TestOptionNames(t *testing.T) {
 			t.Errorf("%s shares a bit", name)
 		}
 		seen |= opt
-		if List.allows(name) == (name == "expand") || None.allows(name) || Entity.allows(name) != (name == "select") ||
+		if List.allows(name) == (name == "expand" || name == "skip") || None.allows(name) || Entity.allows(name) != (name == "select") ||
 			User.allows(name) != (name == "select" || name == "expand" || name == "count") {
 			t.Errorf("option sets disagree on %s", name)
 		}
+		if People.allows(name) != (name == "select" || name == "search" || name == "filter" || name == "top" || name == "skip") {
+			t.Errorf("People disagrees on %s", name)
+		}
 	}
-	if seen != List|User {
-		t.Errorf("List|User = %b, options = %b", List|User, seen)
+	if seen != List|User|People {
+		t.Errorf("List|User|People = %b, options = %b", List|User|People, seen)
 	}
 }

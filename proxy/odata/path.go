@@ -25,6 +25,7 @@ const (
 	ResPresence                               // {user}/presence
 	ResGetPresences                           // /communications/getPresencesByUserId
 	ResBatch                                  // /$batch
+	ResPeople                                 // {user}/people
 )
 
 // Target is a request URL's resource path read the way Microsoft Graph reads it (OData URL
@@ -93,6 +94,7 @@ var navRoutes = map[Resource]string{
 	ResPhoto:              "/photo",
 	ResPhotoValue:         "/photo/$value",
 	ResPresence:           "/presence",
+	ResPeople:             "/people",
 }
 
 // PathError is a request path graphgate refuses: Status and Code are Graph's answer for
@@ -307,6 +309,11 @@ func (t *Target) navigation(segs []string) error {
 		}
 	case lower == "presence":
 		t.Resource = ResPresence
+	case lower == "people" && t.Version == "v1.0":
+		t.Resource = ResPeople
+		if len(rest) > 0 && rest[0] != "" {
+			return ErrNotOffered // one person by id, or $count
+		}
 	case lower == "photo":
 		t.Resource = ResPhoto
 	case lower == "photos" && len(rest) > 0 && rest[0] != "":

@@ -123,7 +123,8 @@ func NewNotice(pol *policy.Policy, fetched []string, cacheCfg cache.Config, cfg 
 // othersFields is what a client app sees of other users: nothing unless one of its
 // operations reads other users.
 func othersFields(cl *policy.Client) []string {
-	for _, op := range []policy.Operation{policy.OpUsersRead, policy.OpUsersList, policy.OpManagerRead, policy.OpDirectReportsRead} {
+	for _, op := range []policy.Operation{policy.OpUsersRead, policy.OpUsersList, policy.OpManagerRead,
+		policy.OpDirectReportsRead, policy.OpPeopleRead} {
 		if cl.Allows(op) {
 			return cl.OtherFields
 		}

@@ -1,0 +1,137 @@
+package policy
+
+import (
+	"fmt"
+	"sort"
+)
+
+// A person (Graph's People API, https://learn.microsoft.com/graph/api/resources/person)
+// is shown from the user's own directory record, never from what the People API holds:
+// each person property graphgate serves is made of user properties, and a client app
+// sees a person property only through the user properties its policy lets it see of
+// others. Person properties with no user property behind them (birthday, personNotes,
+// isFavorite, yomiCompany, profession, imAddress, postalAddresses, websites) are never
+// served.
+
+// personSources maps each person property graphgate serves to the user properties it is
+// made of: phones lists businessPhones (type "business") and mobilePhone (type
+// "mobile"), each only if visible; scoredEmailAddresses holds mail. personType is the
+// same for every person graphgate serves (see ConstantPersonType) and needs none.
+var personSources = map[string][]string{
+	"id":                   {"id"},
+	"displayName":          {"displayName"},
+	"givenName":            {"givenName"},
+	"surname":              {"surname"},
+	"jobTitle":             {"jobTitle"},
+	"companyName":          {"companyName"},
+	"department":           {"department"},
+	"officeLocation":       {"officeLocation"},
+	"userPrincipalName":    {"userPrincipalName"},
+	"scoredEmailAddresses": {"mail"},
+	"phones":               {"businessPhones", "mobilePhone"},
+	"personType":           {},
+}
+
+// PersonSources returns the user properties a served person property is made of, and
+// false for a person property graphgate never serves.
+func PersonSources(personField string) ([]string, bool) {
+	src, ok := personSources[personField]
+	return append([]string(nil), src...), ok
+}
+
+// ConstantPersonType is the personType of every person graphgate serves: only users of
+// the caller's own directory are ever shown, so it tells a client nothing.
+func ConstantPersonType() map[string]any {
+	return map[string]any{"class": "Person", "subclass": "OrganizationUser"}
+}
+
+// PersonDecision is the outcome of a policy check for a people list.
+type PersonDecision struct {
+	// Allowed reports whether the client app may use OpPeopleRead at all.
+	Allowed bool
+	// Reason explains the decision for logs and errors; it names no user.
+	Reason string
+	// Fields are the person properties to show (requested ∩ servable ∩ visible), sorted,
+	// always including "id".
+	Fields []string
+	// UserFields are the visible user properties behind Fields, sorted: a person is
+	// built from these properties of the user's record and no others.
+	UserFields []string
+	// Withheld are the requested person properties not shown, sorted.
+	Withheld []string
+}
+
+// DecidePerson decides which person properties the client app sees of each person in a
+// people list. requested holds person properties in canonical casing (the caller checks
+// $select against the person resource); empty means every person property, Graph's
+// default. A person property is shown when at least one user property behind it is
+// visible of others; phones then holds only the visible numbers. A nil Client is
+// denied.
+func (c *Client) DecidePerson(requested []string) PersonDecision {
+	if c == nil {
+		return PersonDecision{Reason: "unknown client app: no policy grants it anything"}
+	}
+	if !c.ops[OpPeopleRead] {
+		return PersonDecision{Reason: fmt.Sprintf("client %q may not use operation %q", c.Name, OpPeopleRead)}
+	}
+	if len(requested) == 0 {
+		requested = servablePeopleDefault
+	}
+	fields, users, withheld := map[string]bool{"id": true}, map[string]bool{"id": true}, map[string]bool{}
+	for _, f := range requested {
+		src, served := personSources[f]
+		shown := served && len(src) == 0 // personType
+		for _, u := range src {
+			if c.visible(u, false) {
+				users[u], shown = true, true
+			}
+		}
+		if shown {
+			fields[f] = true
+		} else {
+			withheld[f] = true
+		}
+	}
+	d := PersonDecision{Allowed: true, Fields: sortedSet(fields), UserFields: sortedSet(users)}
+	if len(withheld) > 0 {
+		d.Withheld = sortedSet(withheld)
+	}
+	d.Reason = fmt.Sprintf("client %q may use operation %q; %d person field(s) shown, %d withheld",
+		c.Name, OpPeopleRead, len(d.Fields), len(d.Withheld))
+	return d
+}
+
+// servablePeopleDefault is the person properties graphgate can serve, sorted: what a
+// people list without $select shows as far as the policy allows. Properties it never
+// serves are left out silently rather than reported on every default request.
+var servablePeopleDefault = func() []string {
+	out := make([]string, 0, len(personSources))
+	for f := range personSources {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}()
+
+// peopleSearchFields are the user properties by which graphgate lets a People API
+// $search find someone. Graph matches "people whose displayName or emailAddress has a
+// word that begins with" the text, fuzzily
+// (https://learn.microsoft.com/graph/people-insights-overview#search-people), and an
+// address may be the user's mail or another of their addresses; graphgate re-checks
+// every person Graph found against these properties as the caller may see them.
+var peopleSearchFields = []string{"displayName", "givenName", "surname", "mail", "userPrincipalName"}
+
+// PeopleSearchFields returns the properties of peopleSearchFields the client app may
+// see of others, by which a people $search may find someone, and the hidden ones, which
+// may not decide a match (the gateway reports them as withheld). With no visible one,
+// a people search must be refused.
+func (c *Client) PeopleSearchFields() (visible, hidden []string) {
+	for _, f := range peopleSearchFields {
+		if c.visible(f, false) {
+			visible = append(visible, f)
+		} else {
+			hidden = append(hidden, f)
+		}
+	}
+	return visible, hidden
+}

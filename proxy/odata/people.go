@@ -1,0 +1,160 @@
+package odata
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/graphgate/graphgate/graph/spec"
+)
+
+// MaxPeopleSearchLen is the longest People API $search text graphgate accepts, in bytes
+// (its own limit: a name or an e-mail address).
+const MaxPeopleSearchLen = 256
+
+// PeopleQuery holds the validated options of a people list (GET {user}/people).
+// See https://learn.microsoft.com/graph/api/user-list-people and
+// https://learn.microsoft.com/graph/people-insights-overview.
+type PeopleQuery struct {
+	// Select lists the $select person properties in canonical casing, without
+	// duplicates, in the order given; nil means every property (Graph's default).
+	Select []string
+	// Search is the decoded $search text, its surrounding double quotes removed and
+	// spaces trimmed ("" for no search).
+	Search string
+	// Top is the page size: $top, or spec.DefaultPeopleTop.
+	Top int
+	// Skip is $skip: how many people to pass over.
+	Skip int
+	// OrganizationUsers reports whether the $filter (if any) keeps people of type
+	// Person/OrganizationUser, the only kind graphgate serves; when false the answer
+	// is an empty list.
+	OrganizationUsers bool
+
+	raw map[string]string
+}
+
+// ParsePeople reads the query options of a people list: $select (person properties; an
+// unknown one is Graph's 400), $search ("text" or text: a name or e-mail prefix, at most
+// MaxPeopleSearchLen bytes, without '"', '\' or control characters), $filter (see
+// peopleFilter), $top (1..spec.MaxPeopleTop) and $skip (≥ 0). Other OData options are a
+// 400, and so is any option given twice. Errors are *Error and repeat no search text or
+// filter value.
+func ParsePeople(rawQuery string) (PeopleQuery, error) {
+	raw, err := readOptions(rawQuery, People)
+	if err != nil {
+		return PeopleQuery{}, err
+	}
+	q := PeopleQuery{raw: raw, Top: spec.DefaultPeopleTop, OrganizationUsers: true}
+	if v, ok := raw["select"]; ok {
+		if q.Select, err = parsePersonSelect(v); err != nil {
+			return PeopleQuery{}, err
+		}
+	}
+	if v, ok := raw["search"]; ok {
+		if q.Search, err = peopleSearchText(v); err != nil {
+			return PeopleQuery{}, err
+		}
+	}
+	if v, ok := raw["filter"]; ok && strings.TrimSpace(v) != "" {
+		if q.OrganizationUsers, err = peopleFilter(v); err != nil {
+			return PeopleQuery{}, err
+		}
+	}
+	if v, ok := raw["top"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > spec.MaxPeopleTop {
+			return PeopleQuery{}, badRequest(fmt.Sprintf("Invalid value for the $top query option: want an integer from 1 to %d.", spec.MaxPeopleTop))
+		}
+		q.Top = n
+	}
+	if v, ok := raw["skip"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return PeopleQuery{}, badRequest("Invalid value for the $skip query option: want a non-negative integer.")
+		}
+		q.Skip = n
+	}
+	return q, nil
+}
+
+// parsePersonSelect parses a $select of person properties.
+func parsePersonSelect(v string) ([]string, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(v, ",") {
+		name := strings.TrimSpace(part)
+		if name == "" {
+			return nil, badRequest("$select has an empty property name.")
+		}
+		p, ok := spec.PersonProperty(name)
+		if !ok {
+			return nil, badRequest("Could not find a property named '" + safeName(name) + "' on type 'microsoft.graph.person'.")
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// safeName returns name if it looks like a property name, so that an error never echoes
+// arbitrary input.
+func safeName(name string) string {
+	if !segmentWord.MatchString(name) || name == "" {
+		return "(invalid name)"
+	}
+	return name
+}
+
+// peopleSearchText reads a People API $search value: one text, optionally in double
+// quotes ("tyler lee" needs them for the space), as the People API documents it.
+func peopleSearchText(v string) (string, error) {
+	s := strings.TrimSpace(v)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	switch {
+	case s == "":
+		return "", badRequest("Invalid $search: the search text is empty.")
+	case len(s) > MaxPeopleSearchLen:
+		return "", badRequest(fmt.Sprintf("Invalid $search: the search text is longer than %d bytes.", MaxPeopleSearchLen))
+	case strings.ContainsAny(s, "\"\\"):
+		return "", badRequest("Invalid $search: a people search is one text, without '\"' or '\\' inside it.")
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "", badRequest("Invalid $search: the search text holds a control character.")
+	}
+	return s, nil
+}
+
+// Encode re-serialises the validated options with $skip and $top set, sorted by name:
+// the query of a people list's @odata.nextLink. (Graph's own nextLink for people says
+// $skip=0 when the request had no $top, which loops a client that follows it:
+// microsoftgraph/msgraph-sdk-javascript#1656; graphgate always writes both.)
+func (q PeopleQuery) Encode(skip int) string {
+	opts := map[string]string{}
+	for k, v := range q.raw {
+		opts[k] = v
+	}
+	opts["skip"], opts["top"] = strconv.Itoa(skip), strconv.Itoa(q.Top)
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString("$" + k + "=" + url.QueryEscape(opts[k]))
+	}
+	return b.String()
+}
