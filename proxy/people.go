@@ -182,4 +182,3 @@ func peopleContext(t odata.Target) string {
 	}
 	return "users/people"
 }
-
