@@ -18,11 +18,6 @@ import (
 const organizationUsers = "personType/class eq '" + spec.PersonClassPerson +
 	"' and personType/subclass eq '" + spec.PersonOrganizationUser + "'"
 
-// peopleSelect is the $select of every People API read: the person's id (for directory
-// users, their object id) and its type. Every other property graphgate serves comes from
-// the user's own record, read with the policy's fields.
-var peopleSelect = []string{"id", "personType"}
-
 // People returns the object ids of the directory users among the people most relevant to
 // the user id (GET /users/{id}/people, application permission People.Read.All), in
 // Graph's order of relevance, at most top (1..spec.MaxPeopleTop) of them. A non-empty
@@ -43,7 +38,7 @@ func (c *Client) People(ctx context.Context, id, search string, top int) (_ []st
 		return nil, badRequest(op, "invalid_people_query")
 	}
 	filter, t := organizationUsers, int32(top)
-	q := &users.ItemPeopleRequestBuilderGetQueryParameters{Select: peopleSelect, Filter: &filter, Top: &t}
+	q := &users.ItemPeopleRequestBuilderGetQueryParameters{Select: spec.PeopleSelect(), Filter: &filter, Top: &t}
 	if search != "" {
 		quoted := `"` + search + `"`
 		q.Search = &quoted

@@ -57,6 +57,14 @@ const (
 	PersonPublicDistributionList = "PublicDistributionList"
 )
 
+// peopleSelect is what graphgate asks the People API for: a person's id (for a
+// directory user, their object id) and type. Everything else it shows of a person comes
+// from the user's own directory record.
+var peopleSelect = [...]string{"id", "personType"}
+
+// PeopleSelect returns the $select of graphgate's People API reads, in a fresh slice.
+func PeopleSelect() []string { return append([]string(nil), peopleSelect[:]...) }
+
 // DefaultPeopleTop is the People API's page size without $top ("By default, each
 // response returns 10 records", https://learn.microsoft.com/graph/people-insights-overview).
 const DefaultPeopleTop = 10

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/policy"
 )
 
@@ -21,6 +22,7 @@ type Notice struct {
 	ClientApps     []ClientRecord    `json:"client_apps"`               // one per client app of the policy
 	FetchedFields  []string          `json:"fields_fetched_from_graph"` // the $select of every user read (see NewNotice)
 	InternalFields []string          `json:"internal_fields"`           // policy.InternalFields
+	People         *PeopleRecord     `json:"relevant_people,omitempty"` // with people.read only
 	Cache          CacheRecord       `json:"cache"`                     // the memory cache
 	Persisted      []PersistedRecord `json:"persisted"`                 // what outlives a request
 	NeverStored    []string          `json:"never_stored"`              // kinds of data never written
@@ -44,6 +46,14 @@ type ClientRecord struct {
 	Operations  []policy.Operation `json:"operations"`
 	SelfFields  []string           `json:"fields_of_the_signed_in_user"`
 	OtherFields []string           `json:"fields_of_other_users"`
+}
+
+// PeopleRecord describes what graphgate reads of Microsoft Graph's People API for the
+// client apps that may list relevant people (policy.OpPeopleRead).
+type PeopleRecord struct {
+	What          string   `json:"what"`
+	FieldsFetched []string `json:"fields_fetched_from_graph"` // spec.PeopleSelect
+	Shown         string   `json:"shown"`
 }
 
 // CacheRecord describes the in-memory cache of profile data.
@@ -103,7 +113,7 @@ func NewNotice(pol *policy.Policy, fetched []string, cacheCfg cache.Config, cfg 
 		Persisted:      persistedRecords(pc),
 		NeverStored: []string{"names", "user principal names", "e-mail addresses", "phone numbers", "photos",
 			"presence", "object ids in clear", "access tokens", "IP addresses", "request paths and queries",
-			"who looked up whom"},
+			"who looked up whom", "who is relevant to whom", "mailbox contacts"},
 		Logs: "Operational logs hold, per request: the route template (never the raw path), status, duration, " +
 			"client app name, tenant id, cache outcome and a random request id. No names, user ids, UPNs, " +
 			"e-mail addresses, phone numbers, tokens, queries or bodies.",
@@ -116,8 +126,26 @@ func NewNotice(pol *policy.Policy, fetched []string, cacheCfg cache.Config, cfg 
 	for _, cl := range pol.Clients() {
 		n.ClientApps = append(n.ClientApps, ClientRecord{Name: cl.Name, AppID: cl.AppID, Purpose: cl.Purpose,
 			Operations: cl.Operations, SelfFields: cl.SelfFields, OtherFields: othersFields(cl)})
+		if cl.Allows(policy.OpPeopleRead) {
+			n.People = peopleRecord()
+		}
 	}
 	return n
+}
+
+// peopleRecord describes the People API reads (graph.Client.People, proxy/people.go).
+func peopleRecord() *PeopleRecord {
+	return &PeopleRecord{
+		What: "For the apps that may list relevant people (people.read), graphgate asks Microsoft Graph's People API " +
+			"which people are most relevant to a user (Microsoft ranks them from the user's communication and " +
+			"collaboration). It asks only for the ids and types of people who are users of your organisation's " +
+			"directory: mailbox contacts and people outside the directory are neither fetched nor shown.",
+		FieldsFetched: spec.PeopleSelect(),
+		Shown: "Each person is shown from their own directory profile, with only the fields the app may see of other " +
+			"users; deactivated accounts are left out, and a search finds people only by fields the app may see. " +
+			"Of another user's relevant people, only their manager, direct reports and peers are shown, never " +
+			"whom they correspond with. The ranked ids are cached like profiles and purged with them.",
+	}
 }
 
 // othersFields is what a client app sees of other users: nothing unless one of its
@@ -142,7 +170,7 @@ func cacheRecordOf(c cache.Config) CacheRecord {
 		entries = cache.DefaultMaxEntries
 	}
 	return CacheRecord{
-		What: "Profile records (the fields listed above), photos, presence and search results, " +
+		What: "Profile records (the fields listed above), photos, presence, search results and relevant people's ids, " +
 			"as fetched from Microsoft Graph, so that repeated look-ups do not call Graph again.",
 		Where:      "The memory of the gateway process only; never written to disk, never shared between instances.",
 		TTLSeconds: int(ttl / time.Second),

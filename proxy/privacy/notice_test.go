@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/graphgate/graphgate/cache"
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/privacy"
 )
@@ -171,6 +172,35 @@ func TestNoticeJSONShape(t *testing.T) {
 	for _, f := range nested {
 		if !strings.Contains(string(doc[f.field]), f.want) {
 			t.Errorf("%s lacks %s: %s", f.field, f.want, doc[f.field])
+		}
+	}
+}
+
+// TestNoticeStatesThePeopleReads: the record describes the People API reads exactly
+// when an app may list relevant people, with the fields graphgate asks for.
+func TestNoticeStatesThePeopleReads(t *testing.T) {
+	pol := testPol(t)
+	if n := privacy.NewNotice(pol, pol.UpstreamFields(), cache.Config{}, privacy.Config{}); n.People != nil {
+		t.Errorf("no app may list people, yet the record describes people reads: %+v", n.People)
+	}
+	withPeople, err := policy.Parse([]byte(strings.Replace(testPolicy, "presence.read]", "presence.read, people.read]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := privacy.NewNotice(withPeople, withPeople.UpstreamFields(), cache.Config{}, privacy.Config{})
+	if n.People == nil || !slices.Equal(n.People.FieldsFetched, spec.PeopleSelect()) {
+		t.Fatalf("people record %+v, want the fields %v", n.People, spec.PeopleSelect())
+	}
+	if got := n.ClientApps[0].OtherFields; !slices.Equal(got, withPeople.Clients()[0].OtherFields) {
+		t.Errorf("others' fields of an app with people.read: %v", got)
+	}
+	page, err := n.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Relevant people", "<code>personType</code>", "mailbox contacts"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page lacks %q", want)
 		}
 	}
 }
