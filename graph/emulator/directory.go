@@ -37,7 +37,8 @@ type Tenant struct {
 	// secret in this tenant. GatewayServicePrincipalID is the oid of its service principal.
 	GatewayAppID, GatewayClientSecret, GatewayServicePrincipalID string
 	// GatewayGraphRoles are the Graph application permissions granted to the gateway app;
-	// nil means User.Read.All, Presence.Read.All and User.RevokeSessions.All.
+	// nil means User.Read.All, Presence.Read.All, User.RevokeSessions.All and
+	// People.Read.All.
 	GatewayGraphRoles []string
 	// AccessTokenAcceptedVersion is the gateway app registration's manifest setting of
 	// that name: 0 (unset, null in the manifest) or 1 gives v1.0 access tokens, as on
@@ -133,8 +134,10 @@ type UserInfo struct {
 	Roles             []string `json:"roles"`
 }
 
-// defaultGraphRoles are the application permissions of the gateway app when none are set.
-var defaultGraphRoles = []string{"User.Read.All", "Presence.Read.All", "User.RevokeSessions.All"}
+// defaultGraphRoles are the application permissions of the gateway app when none are set:
+// reading users, presence and people (GET /users/{id}/people needs People.Read.All), and
+// revoking sessions.
+var defaultGraphRoles = []string{"User.Read.All", "Presence.Read.All", "User.RevokeSessions.All", "People.Read.All"}
 
 // tenantState is the mutable, indexed state of one tenant; guarded by Emulator.mu.
 type tenantState struct {

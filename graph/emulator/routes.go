@@ -15,6 +15,9 @@ var (
 	permRead     = []string{"User.Read.All", "User.ReadBasic.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 	permPresence = []string{"Presence.Read.All", "Presence.ReadWrite.All"}
 	permRevoke   = []string{"User.RevokeSessions.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
+	// permPeople: "List people" with application permissions needs People.Read.All
+	// (https://learn.microsoft.com/graph/api/user-list-people#permissions).
+	permPeople = []string{"People.Read.All"}
 )
 
 // routes lists the whole HTTP surface; the patterns double as the request log's route
@@ -43,6 +46,7 @@ func (e *Emulator) routes() *http.ServeMux {
 	m.HandleFunc("GET /v1.0/users/{id}/photos/{size}", e.graph(permRead, true, e.handlePhotoMeta))
 	m.HandleFunc("GET /v1.0/users/{id}/photos/{size}/$value", e.graph(permRead, true, e.handlePhotoValue))
 	m.HandleFunc("GET /v1.0/users/{id}/presence", e.graph(permPresence, true, e.handlePresence))
+	m.HandleFunc("GET /v1.0/users/{id}/people", e.graph(permPeople, true, e.handlePeople))
 	m.HandleFunc("POST /v1.0/communications/getPresencesByUserId", e.graph(permPresence, true, e.handlePresences))
 	m.HandleFunc("POST /v1.0/users/{id}/revokeSignInSessions", e.graph(permRevoke, true, e.handleRevoke))
 	m.HandleFunc("POST /v1.0/$batch", e.graph(nil, false, e.handleBatch))
