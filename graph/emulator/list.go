@@ -66,6 +66,11 @@ func parseListQuery(r *http.Request) (*listQuery, *queryError) {
 			return nil, qerr
 		}
 	}
+	if _, ok := option(q, "skip"); ok {
+		// Graph pages users with $skiptoken only: "'$skip' is not supported by the
+		// service." (Request_BadRequest, microsoftgraph/microsoft-graph-docs#9279).
+		return nil, &queryError{"Request_BadRequest", "'$skip' is not supported by the service."}
+	}
 	if v, ok := option(q, "skiptoken"); ok {
 		off, ok := decodeSkipToken(v, pageKey(r))
 		if !ok {

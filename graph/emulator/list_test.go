@@ -125,6 +125,17 @@ func TestTopOption(t *testing.T) {
 	}
 }
 
+// TestSkipRefusedOnUsers: Graph pages users with $skiptoken and refuses $skip
+// (microsoftgraph/microsoft-graph-docs#9279), unlike the People API.
+func TestSkipRefusedOnUsers(t *testing.T) {
+	e := shared(t)
+	tok := appToken(t, e, "contoso.example")
+	r := list(t, e, tok, "/v1.0/users", "$top=1&$skip=1", nil)
+	if r.status != 400 || r.code() != "Request_BadRequest" || r.message() != "'$skip' is not supported by the service." {
+		t.Fatalf("got %d %v", r.status, r.body)
+	}
+}
+
 // TestOrderBy checks $orderby on users as Graph documents it: displayName and
 // userPrincipalName by default, createdDateTime only in advanced queries, and with
 // $filter only in advanced queries
