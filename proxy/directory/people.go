@@ -64,7 +64,7 @@ func (d *Directory) People(ctx context.Context, tenantID, ownerID, search string
 }
 
 // confirmIDs returns the records of the enabled users among ids, in their order (see
-// confirmEnabled), with an upstream slot of the tenant for the records not cached.
+// confirmEnabled); only the records not cached take an upstream slot of the tenant.
 func (d *Directory) confirmIDs(ctx context.Context, tenantID string, ids []string) ([]graph.User, error) {
 	t, ok := d.tenants[tenantID]
 	if !ok {
@@ -74,14 +74,17 @@ func (d *Directory) confirmIDs(ctx context.Context, tenantID string, ids []strin
 	for i, id := range ids {
 		listed[i] = graph.User{"id": id}
 	}
-	epoch := d.cache.Epoch(tenantID)
-	var out []graph.User
-	err := t.call(ctx, func(ctx context.Context) error {
-		var err error
-		out, err = d.confirmEnabled(ctx, tenantID, t.up, epoch, listed)
-		return err
-	})
-	return out, err
+	fetch := func(ctx context.Context, ids, fields []string) (map[string]graph.BatchResult, error) {
+		var out map[string]graph.BatchResult
+		err := t.call(ctx, func(ctx context.Context) error {
+			var err error
+			out, err = t.up.UsersByID(ctx, ids, fields)
+			return err
+		})
+		return out, err
+	}
+	out, err := d.confirmEnabled(ctx, tenantID, fetch, d.cache.Epoch(tenantID), listed)
+	return out, domainError(err)
 }
 
 // Related returns the object ids (lower case) of the people with a public relationship to

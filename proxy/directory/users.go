@@ -52,7 +52,7 @@ func (d *Directory) Users(ctx context.Context, tenantID string, q graph.Query) (
 			p.Users = enabledOnly(p.Users)
 			if q.EventuallyConsistent() {
 				listed := len(p.Users)
-				if p.Users, err = d.confirmEnabled(ctx, tenantID, up, epoch, p.Users); err != nil {
+				if p.Users, err = d.confirmEnabled(ctx, tenantID, up.UsersByID, epoch, p.Users); err != nil {
 					return cache.Item[entry]{}, err
 				}
 				if dropped := int64(listed - len(p.Users)); p.Count != nil && dropped > 0 {
@@ -69,10 +69,13 @@ func (d *Directory) Users(ctx context.Context, tenantID string, q graph.Query) (
 // says the account is enabled. $search and $count answers come from an index that lags
 // behind the directory, so an account disabled moments ago is still listed there as
 // enabled (https://learn.microsoft.com/graph/aad-advanced-queries); its record, read by
-// id, is current. Records come from the cache or, for the rest, from one $batch per 20
-// users; fetched records are cached, as reads of them are likely next. A record that
-// cannot be read fails the listing: an unconfirmed account is never shown.
-func (d *Directory) confirmEnabled(ctx context.Context, tenantID string, up Upstream, epoch cache.Epoch, users []graph.User) ([]graph.User, error) {
+// id, is current. Records come from the cache or, for the rest, from fetch (one $batch
+// per 20 users: Upstream.UsersByID); fetched records are cached, as reads of them are
+// likely next. A record that cannot be read fails the listing: an unconfirmed account is
+// never shown.
+func (d *Directory) confirmEnabled(ctx context.Context, tenantID string,
+	fetch func(ctx context.Context, ids, fields []string) (map[string]graph.BatchResult, error),
+	epoch cache.Epoch, users []graph.User) ([]graph.User, error) {
 	records := make(map[string]graph.User, len(users))
 	var missing []string
 	for _, u := range users {
@@ -86,7 +89,7 @@ func (d *Directory) confirmEnabled(ctx context.Context, tenantID string, up Upst
 		}
 	}
 	if len(missing) > 0 {
-		results, err := up.UsersByID(ctx, missing, d.fields)
+		results, err := fetch(ctx, missing, d.fields)
 		if err != nil {
 			return nil, err
 		}
