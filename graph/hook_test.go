@@ -118,7 +118,7 @@ func TestOnCallOperations(t *testing.T) {
 		{"revoke_sign_in_sessions", func(ctx context.Context) error {
 			return c.RevokeSignInSessions(ctx, withManager.ID)
 		}},
-		{"people", func(ctx context.Context) error { _, err := c.People(ctx, withManager.ID, "", 6); return err }},
+		{"people", func(ctx context.Context) error { _, err := c.People(ctx, withManager.ID, "", true, 6); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op, func(t *testing.T) {

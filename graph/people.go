@@ -22,13 +22,13 @@ const organizationUsers = "personType/class eq '" + spec.PersonClassPerson +
 // the user id (GET /users/{id}/people, application permission People.Read.All), in
 // Graph's order of relevance, at most top (1..spec.MaxPeopleTop) of them. A non-empty
 // search is the People API's $search text (a word prefix of the name or e-mail address,
-// matched fuzzily by Graph), sent quoted; it must not hold '"' or '\'. Graph is asked
-// with X-PeopleQuery-QuerySources: Mailbox,Directory, so a search also finds colleagues
-// the user never wrote to, and only for organisation users' ids and types. Contacts,
-// people from outside the directory and persons without an object id are dropped even
-// if Graph returned them.
+// matched fuzzily by Graph), sent quoted; it must not hold '"' or '\\'. With directory,
+// Graph is asked with X-PeopleQuery-QuerySources: Mailbox,Directory, so a search also
+// finds colleagues the user never wrote to; without, with Mailbox only. Graph is asked
+// only for organisation users' ids and types. Contacts, people from outside the
+// directory and persons without an object id are dropped even if Graph returned them.
 // See https://learn.microsoft.com/graph/api/user-list-people.
-func (c *Client) People(ctx context.Context, id, search string, top int) (_ []string, err error) {
+func (c *Client) People(ctx context.Context, id, search string, directory bool, top int) (_ []string, err error) {
 	defer c.observe(opPeople, time.Now(), &err)
 	const op = "list people"
 	if err := validateID(op, id); err != nil {
@@ -44,7 +44,11 @@ func (c *Client) People(ctx context.Context, id, search string, top int) (_ []st
 		q.Search = &quoted
 	}
 	h := abstractions.NewRequestHeaders()
-	h.Add(spec.PeopleQuerySourcesHeader, "Mailbox,Directory")
+	sources := "Mailbox"
+	if directory {
+		sources = "Mailbox,Directory"
+	}
+	h.Add(spec.PeopleQuerySourcesHeader, sources)
 	var out []string
 	err = c.call(ctx, op, people, func(ctx context.Context) error {
 		resp, err := c.sdk.Users().ByUserId(id).People().Get(ctx,

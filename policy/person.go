@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"sort"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // A person (Graph's People API, https://learn.microsoft.com/graph/api/resources/person)
@@ -42,7 +44,7 @@ func PersonSources(personField string) ([]string, bool) {
 // ConstantPersonType is the personType of every person graphgate serves: only users of
 // the caller's own directory are ever shown, so it tells a client nothing.
 func ConstantPersonType() map[string]any {
-	return map[string]any{"class": "Person", "subclass": "OrganizationUser"}
+	return map[string]any{"class": spec.PersonClassPerson, "subclass": spec.PersonOrganizationUser}
 }
 
 // PersonDecision is the outcome of a policy check for a people list.
@@ -113,25 +115,61 @@ var servablePeopleDefault = func() []string {
 	return out
 }()
 
-// peopleSearchFields are the user properties by which graphgate lets a People API
-// $search find someone. Graph matches "people whose displayName or emailAddress has a
-// word that begins with" the text, fuzzily
+// peopleSearchNames and peopleSearchAddresses are the user properties by which
+// graphgate lets a People API $search find someone: a name matches by any of its words,
+// an address by its start. Graph matches "people whose displayName or emailAddress has
+// a word that begins with" the text, fuzzily
 // (https://learn.microsoft.com/graph/people-insights-overview#search-people), and an
 // address may be the user's mail or another of their addresses; graphgate re-checks
 // every person Graph found against these properties as the caller may see them.
-var peopleSearchFields = []string{"displayName", "givenName", "surname", "mail", "userPrincipalName"}
+var (
+	peopleSearchNames     = []string{"displayName", "givenName", "surname"}
+	peopleSearchAddresses = []string{"mail", "userPrincipalName"}
+)
 
-// PeopleSearchFields returns the properties of peopleSearchFields the client app may
-// see of others, by which a people $search may find someone, and the hidden ones, which
-// may not decide a match (the gateway reports them as withheld). With no visible one,
-// a people search must be refused.
-func (c *Client) PeopleSearchFields() (visible, hidden []string) {
-	for _, f := range peopleSearchFields {
-		if c.visible(f, false) {
-			visible = append(visible, f)
-		} else {
-			hidden = append(hidden, f)
+// PeopleSearch is what a people $search may match for one client app.
+type PeopleSearch struct {
+	// Names are the visible name properties: one matches when a word of it (or the
+	// whole value) starts with the search text.
+	Names []string
+	// Addresses are the visible address properties: one matches when it starts with
+	// the search text.
+	Addresses []string
+	// Hidden are the person properties made of the searchable user properties the app
+	// may not see, sorted: they may not decide a match and are reported as withheld.
+	Hidden []string
+}
+
+// PeopleSearch returns the properties by which a people $search may find someone for
+// the client app: those it may see of others. With no visible one (Names and Addresses
+// empty), a people search must be refused.
+func (c *Client) PeopleSearch() PeopleSearch {
+	var s PeopleSearch
+	hidden := map[string]bool{}
+	for _, group := range []struct {
+		fields []string
+		into   *[]string
+	}{{peopleSearchNames, &s.Names}, {peopleSearchAddresses, &s.Addresses}} {
+		for _, f := range group.fields {
+			if c.visible(f, false) {
+				*group.into = append(*group.into, f)
+			} else {
+				hidden[personFieldOf(f)] = true
+			}
 		}
 	}
-	return visible, hidden
+	if len(hidden) > 0 {
+		s.Hidden = sortedSet(hidden)
+	}
+	return s
+}
+
+// personFieldOf is the person property a user property shows as.
+func personFieldOf(userField string) string {
+	for p, src := range personSources {
+		if len(src) == 1 && src[0] == userField {
+			return p
+		}
+	}
+	return userField
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/graphgate/graphgate/graph"
+	"github.com/graphgate/graphgate/graph/spec"
 	"github.com/graphgate/graphgate/policy"
 	"github.com/graphgate/graphgate/proxy/directory"
 	"github.com/graphgate/graphgate/proxy/odata"
@@ -18,16 +19,23 @@ import (
 var errPeopleSearchHidden = errBadRequest("Invalid $search: this client app may not see the name or " +
 	"e-mail address of others, which a people search matches.")
 
+// errOthersPeople refuses another user's people to a client app that may read neither
+// managers nor direct reports: that list shows only such relationships.
+var errOthersPeople = errForbidden("Another user's relevant people are their manager, direct reports and peers: " +
+	"this client app may read neither managers (manager.read) nor direct reports (directReports.read).")
+
 // handlePeople serves GET /me/people and /users/{id}/people: the people most relevant to
 // the user, as Graph's People API ranks them, limited to enabled users of the caller's
 // own directory (contacts and outside people never leave graphgate), each shown as
 // the person resource made from the user's record with the fields the caller's policy
 // allows of others (policy.Client.DecidePerson). A $search finds only people whom the
-// text matches by a property the caller may see; another user's list holds only people
-// with a public relationship to them in the org chart (directory.Directory.Related).
-// Pages ($top, $skip) and @odata.nextLink are counted after all of that, so they never
-// show that anyone was left out.
-func handlePeople(dir *directory.Directory, ln links) gin.HandlerFunc {
+// text matches by a property the caller may see, and reaches beyond the user's relevant
+// people into the whole directory only for an app that may list users (users.list).
+// Another user's list holds only the org-chart relationships the app may read (see
+// peopleKeep). Pages ($top, $skip) and @odata.nextLink are counted after all of that, so
+// they never show that anyone was left out; only the first directory.PeopleWindow
+// people Graph ranks are served.
+func handlePeople(dir *directory.Directory, dec *decider, ln links) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		q, err := odata.ParsePeople(c.Request.URL.RawQuery)
 		var owner graph.User
@@ -39,22 +47,16 @@ func handlePeople(dir *directory.Directory, ln links) gin.HandlerFunc {
 			return
 		}
 		sc := scopeOf(c)
-		d := sc.client.DecidePerson(q.Select)
+		d := dec.personDecision(sc.client, q)
 		if !d.Allowed {
 			abortWithError(c, errForbidden(d.Reason))
 			return
 		}
 		noteWithheld(c, d.Withheld)
-		keep, err := peopleKeep(c, dir, q, owner)
-		if err != nil {
-			abortWithError(c, err)
-			return
-		}
 		var people []graph.User
 		more := false
-		if q.OrganizationUsers { // else the filter keeps no one graphgate serves
-			people, more, err = readPeople(c, dir, q, owner, keep)
-			if err != nil {
+		if q.OrganizationUsers && q.Skip < directory.PeopleWindow { // else no one is served
+			if people, more, err = readPeople(c, dir, q, owner); err != nil {
 				abortWithError(c, err)
 				return
 			}
@@ -65,7 +67,7 @@ func handlePeople(dir *directory.Directory, ln links) gin.HandlerFunc {
 			value = append(value, personOf(u, d))
 		}
 		t := targetOf(c)
-		body := gin.H{"@odata.context": ln.context(c, peopleContext(t)), "value": value}
+		body := gin.H{"@odata.context": ln.context(c, "users('"+owner.ID()+"')/people"), "value": value}
 		if more {
 			body["@odata.nextLink"] = ln.base(c) + "/v1.0" + subjectPath(t) + "/people?" + q.Encode(q.Skip+q.Top)
 		}
@@ -73,41 +75,55 @@ func handlePeople(dir *directory.Directory, ln links) gin.HandlerFunc {
 	}
 }
 
-// readPeople reads the first $skip+$top people of the owner's list that keep accepts.
-func readPeople(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User,
-	keep func(graph.User) bool) ([]graph.User, bool, error) {
+// readPeople reads the first $skip+$top people of the owner's list the caller may be
+// shown (peopleKeep), at most directory.PeopleWindow (q.Skip is below it).
+func readPeople(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) ([]graph.User, bool, error) {
+	keep, err := peopleKeep(c, dir, q, owner)
+	if err != nil {
+		return nil, false, err
+	}
 	sc := scopeOf(c)
-	people, more, outcome, err := dir.People(c.Request.Context(), sc.tenantID(), owner.ID(), q.Search, q.Skip+q.Top, keep)
+	people, more, outcome, err := dir.People(c.Request.Context(), sc.tenantID(), directory.PeopleQuery{
+		Owner: owner.ID(), Search: q.Search, Directory: sc.client.Allows(policy.OpUsersList),
+		N: min(q.Skip+q.Top, directory.PeopleWindow)}, keep)
 	sc.setOutcome(outcome)
 	return people, more, err
 }
 
 // peopleKeep returns which listed people the caller may be shown: with a $search, those
 // the text matches by a property the caller may see of others (the hidden ones are
-// reported as withheld); for another user's list, those with a public relationship to
-// that user.
+// reported as withheld); for another user's list, only relationships the app could read
+// anyway — the user's manager with manager.read, their direct reports with
+// directReports.read, their peers with both (directory.Directory.Related).
 func peopleKeep(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) (func(graph.User) bool, error) {
 	sc := scopeOf(c)
 	keep := func(graph.User) bool { return true }
 	if q.Search != "" {
-		visible, hidden := sc.client.PeopleSearchFields()
-		if len(visible) == 0 {
+		ps := sc.client.PeopleSearch()
+		if len(ps.Names) == 0 && len(ps.Addresses) == 0 {
 			return nil, errPeopleSearchHidden
 		}
-		noteWithheld(c, hidden)
+		noteWithheld(c, ps.Hidden)
 		text := foldSearch(q.Search)
-		keep = func(u graph.User) bool { return peopleMatch(u, text, visible) }
+		keep = func(u graph.User) bool { return peopleMatch(u, text, ps) }
 	}
 	if isSelf(sc, owner) {
 		return keep, nil
 	}
-	related, err := dir.Related(c.Request.Context(), sc.tenantID(), owner.ID())
+	manager, reports := sc.client.Allows(policy.OpManagerRead), sc.client.Allows(policy.OpDirectReportsRead)
+	if !manager && !reports {
+		return nil, errOthersPeople
+	}
+	related, err := dir.Related(c.Request.Context(), sc.tenantID(), owner.ID(), manager, reports)
 	if err != nil {
 		return nil, err
 	}
 	match := keep
 	return func(u graph.User) bool { return related[strings.ToLower(u.ID())] && match(u) }, nil
 }
+
+// personType is the personType every person graphgate serves shows; shared, read only.
+var personType = policy.ConstantPersonType()
 
 // personOf builds the person resource of a user record with the decision's fields: each
 // person property from the user properties policy.PersonSources names, as far as
@@ -118,7 +134,7 @@ func personOf(u graph.User, d policy.PersonDecision) map[string]any {
 	for _, f := range d.Fields {
 		switch f {
 		case "personType":
-			p[f] = policy.ConstantPersonType()
+			p[f] = personType
 		case "scoredEmailAddresses":
 			p[f] = scoredEmails(u)
 		case "phones":
@@ -148,12 +164,12 @@ func phonesOf(u graph.User, business, mobile bool) []map[string]any {
 	out := []map[string]any{}
 	if business {
 		for _, n := range stringsOf(u["businessPhones"]) {
-			out = append(out, map[string]any{"type": "business", "number": n})
+			out = append(out, map[string]any{"type": spec.PhoneTypeBusiness, "number": n})
 		}
 	}
 	if mobile {
 		if s, ok := u["mobilePhone"].(string); ok && s != "" {
-			out = append(out, map[string]any{"type": "mobile", "number": s})
+			out = append(out, map[string]any{"type": spec.PhoneTypeMobile, "number": s})
 		}
 	}
 	return out
@@ -173,12 +189,4 @@ func stringsOf(v any) []string {
 		}
 	}
 	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
-}
-
-// peopleContext is the @odata.context fragment of a people list, like Graph's.
-func peopleContext(t odata.Target) string {
-	if t.Me {
-		return "users('me')/people"
-	}
-	return "users/people"
 }

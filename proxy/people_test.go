@@ -9,6 +9,7 @@ import (
 
 	"github.com/graphgate/graphgate/graph/emulator"
 	"github.com/graphgate/graphgate/graph/spec"
+	"github.com/graphgate/graphgate/proxy/proxytest"
 )
 
 // wantPeople is what the gateway must list of a user's relevant people: the emulator's
@@ -217,5 +218,76 @@ func TestPeopleRefusals(t *testing.T) {
 				t.Errorf("status %d, want %d: %s", r.Status, tt.status, r.Body)
 			}
 		})
+	}
+}
+
+// TestPeopleReviewedEdges: the inputs a review found mishandled. A $skip of any size is
+// an empty page, never memory in proportion to it; another user's people are refused to
+// an app that may read neither managers nor reports; a guest (no mailbox: Graph's 404
+// MailboxNotEnabledForRESTAPI) has an empty list, not "no such user".
+func TestPeopleReviewedEdges(t *testing.T) {
+	e := newEnv(t)
+	users := e.enabledUsers(0)
+	chat, intranet := e.token(0, "chat-web", users[7]), e.token(0, "intranet-directory", users[7])
+	for _, skip := range []string{"100", "100000000", "9223372036854775807"} {
+		if got, _ := peopleIDs(t, e.get("/v1.0/me/people?$skip="+skip, chat)); len(got) != 0 {
+			t.Errorf("$skip=%s: %d people", skip, len(got))
+		}
+	}
+	if r := e.get("/v1.0/me/people?$skip=99999999999999999999", chat); r.Status != http.StatusBadRequest {
+		t.Errorf("$skip beyond int64: %d %s", r.Status, r.Body)
+	}
+	if r := e.get("/v1.0/users/"+users[9].ID+"/people", chat); r.Status != http.StatusForbidden {
+		t.Errorf("another user's people for an app without manager.read or directReports.read: %d %s", r.Status, r.Body)
+	}
+	if got, _ := peopleIDs(t, e.get("/v1.0/me/people?$top=5000", chat)); len(got) == 0 {
+		t.Error("$top above 1000 gives nobody; want it counted as 1000, as Graph does")
+	}
+	guest, ok := e.emu.User(e.tenant(0).ID, emulator.GuestUPN)
+	if !ok {
+		t.Fatal("no guest in the fixture")
+	}
+	if got, _ := peopleIDs(t, e.get("/v1.0/users/"+guest.ID+"/people", intranet)); len(got) != 0 {
+		t.Errorf("a guest's people: %v", got)
+	}
+	guestTok := e.token(0, "chat-web", emulator.UserInfo{ID: guest.ID})
+	if got, _ := peopleIDs(t, e.get("/v1.0/me/people", guestTok)); len(got) != 0 {
+		t.Errorf("a guest's own people: %v", got)
+	}
+}
+
+// TestPeopleSearchNeedsUsersList: without users.list, a people search stays within the
+// user's relevant people (Graph's mailbox source): people.read does not open the
+// directory search that users.list gates.
+func TestPeopleSearchNeedsUsersList(t *testing.T) {
+	emu, err := emulator.New(emulator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Close() })
+	pol, err := proxytest.PolicyFile("testdata/policy-people-sweep.yaml", emu.Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := envOf(t, proxytest.New(t, proxytest.Options{Emulator: emu, Policy: pol}))
+	owner := e.enabledUsers(0)[7]
+	relevant := map[string]bool{}
+	ranked, _ := e.emu.People(e.tenant(0).ID, owner.ID)
+	for _, p := range ranked {
+		relevant[strings.ToLower(p.ID)] = true
+	}
+	tok := e.token(0, "mobile", owner) // may see surname, mail; no users.list
+	found := 0
+	for c := 'a'; c <= 'z'; c++ {
+		got, _ := peopleIDs(t, e.get("/v1.0/me/people?$top=100&$search="+string(c), tok))
+		for _, id := range got {
+			found++
+			if !relevant[id] {
+				t.Errorf("search %q found %s, who is not among the user's relevant people", c, id)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no search found anyone: the test proves nothing")
 	}
 }

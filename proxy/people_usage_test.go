@@ -22,16 +22,19 @@ func TestPeopleInMetricsAndUsage(t *testing.T) {
 	users := e.enabledUsers(0)
 	for _, u := range users[:6] {
 		tok := e.token(0, "chat-web", u)
-		for _, path := range []string{"/v1.0/me/people?$top=6", "/v1.0/me/people?$top=6", "/v1.0/users/" + users[7].ID + "/people"} {
+		for _, path := range []string{"/v1.0/me/people?$top=6", "/v1.0/me/people?$top=6"} {
 			if r := e.get(path, tok); r.Status != http.StatusOK {
 				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
 			}
 		}
+		if r := e.get("/v1.0/users/"+users[7].ID+"/people", e.token(0, "intranet-directory", u)); r.Status != http.StatusOK {
+			t.Fatalf("another user's people: %d %s", r.Status, r.Body)
+		}
 	}
 	out := scrapeMetrics(t, m)
 	for _, want := range []string{
-		`route="GET /v1.0/me/people",status_class="2xx"} 12`,
-		`route="GET /v1.0/users/{id}/people",status_class="2xx"} 6`,
+		`{client_app="chat-web",route="GET /v1.0/me/people",status_class="2xx"} 12`,
+		`{client_app="intranet-directory",route="GET /v1.0/users/{id}/people",status_class="2xx"} 6`,
 		`graphgate_upstream_requests_total{operation="people",outcome="ok"} 7`, // 6 owners + users[7] once
 	} {
 		if !strings.Contains(out, want) {

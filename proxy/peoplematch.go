@@ -7,17 +7,23 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/graphgate/graphgate/graph"
+	"github.com/graphgate/graphgate/policy"
 )
 
 // peopleMatch reports whether a people search text (folded with foldSearch) matches the
-// user by one of the visible properties: a word of a name, or the whole name, starting
-// with the text, or an address (mail, userPrincipalName) starting with it. This is the
+// user by one of the properties the app may see: a word of a name, or the whole name,
+// starting with the text, or an address starting with it. This is the
 // People API's documented match ("people whose displayName or emailAddress has a word
 // that begins with" the text, https://learn.microsoft.com/graph/people-insights-overview#search-people)
 // without its fuzzy part, applied to what the caller may see: Graph's own match may
 // rest on properties the caller may not see.
-func peopleMatch(u graph.User, text string, visible []string) bool {
-	for _, f := range visible {
+func peopleMatch(u graph.User, text string, ps policy.PeopleSearch) bool {
+	for _, f := range ps.Addresses {
+		if v, _ := u[f].(string); v != "" && strings.HasPrefix(foldSearch(v), text) {
+			return true
+		}
+	}
+	for _, f := range ps.Names {
 		v, _ := u[f].(string)
 		if v == "" {
 			continue
@@ -25,9 +31,6 @@ func peopleMatch(u graph.User, text string, visible []string) bool {
 		v = foldSearch(v)
 		if strings.HasPrefix(v, text) {
 			return true
-		}
-		if f == "mail" || f == "userPrincipalName" {
-			continue
 		}
 		for _, w := range strings.FieldsFunc(v, notWordRune) {
 			if strings.HasPrefix(w, text) {

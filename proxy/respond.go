@@ -34,7 +34,8 @@ func isSelf(sc *scope, u graph.User) bool {
 // decider applies the callers' policies, memoising decisions: the same few field lists
 // come again and again.
 type decider struct {
-	memo *lru.Cache[decisionKey, policy.Decision]
+	memo   *lru.Cache[decisionKey, policy.Decision]
+	people *lru.Cache[decisionKey, policy.PersonDecision]
 }
 
 // decisionKey is everything a policy decision depends on.
@@ -47,7 +48,23 @@ type decisionKey struct {
 
 func newDecider() (*decider, error) {
 	memo, err := lru.New[decisionKey, policy.Decision](1024)
-	return &decider{memo: memo}, err
+	if err != nil {
+		return nil, err
+	}
+	people, err := lru.New[decisionKey, policy.PersonDecision](256)
+	return &decider{memo: memo, people: people}, err
+}
+
+// personDecision returns the client's decision for a people list's $select
+// (policy.Client.DecidePerson). The returned slices are shared: read only.
+func (d *decider) personDecision(cl *policy.Client, q odata.PeopleQuery) policy.PersonDecision {
+	k := decisionKey{client: cl, op: policy.OpPeopleRead, sel: q.RawSelect()}
+	if dec, ok := d.people.Get(k); ok {
+		return dec
+	}
+	dec := cl.DecidePerson(q.Select)
+	d.people.Add(k, dec)
+	return dec
 }
 
 // decision returns the client's decision for the request's $select. The returned slices

@@ -59,7 +59,7 @@ func routes(cfg Config, dir *directory.Directory, dispatch http.Handler, drainin
 		v1.GET(subject+"/directReports", require(policy.OpDirectReportsRead), handleDirectReports(dir, dec, ln))
 		v1.GET(subject+"/directReports/$count", require(policy.OpDirectReportsRead), handleDirectReportsCount(dir))
 		v1.GET(subject+"/presence", require(policy.OpPresenceRead), handlePresence(dir, ln))
-		v1.GET(subject+"/people", require(policy.OpPeopleRead), handlePeople(dir, ln))
+		v1.GET(subject+"/people", require(policy.OpPeopleRead), handlePeople(dir, dec, ln))
 	}
 	v1.POST("/communications/getPresencesByUserId", require(policy.OpPresenceRead), handlePresences(dir, ln))
 	v1.POST("/$batch", handleBatch(dir, lim, dispatch))

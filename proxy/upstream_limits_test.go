@@ -97,9 +97,9 @@ func (c countingUpstream) RevokeSignInSessions(ctx context.Context, id string) e
 	return c.up.RevokeSignInSessions(ctx, id)
 }
 
-func (c countingUpstream) People(ctx context.Context, id, search string, top int) ([]string, error) {
+func (c countingUpstream) People(ctx context.Context, id, search string, directory bool, top int) ([]string, error) {
 	defer c.g.enter()()
-	return c.up.People(ctx, id, search, top)
+	return c.up.People(ctx, id, search, directory, top)
 }
 
 // limitedEnv is a test gateway whose graph clients never retry and count their calls

@@ -55,8 +55,18 @@ func (e *Emulator) handlePeople(w http.ResponseWriter, r *http.Request, ts *tena
 		owner, people = u.ID, ts.peopleFor(u, pq)
 	}
 	e.mu.RUnlock()
-	if u == nil {
+	switch {
+	case u == nil:
 		notFound(w, r, id)
+		return
+	case u.UserType == "Guest":
+		// A B2B guest has no mailbox in the tenant, and the People API is computed from
+		// the mailbox. Graph's mailbox-backed APIs answer such users 404
+		// MailboxNotEnabledForRESTAPI (microsoftgraph/msgraph-sdk-powershell#3531,
+		// microsoftgraph/microsoft-graph-docs-contrib#405); that the People API answers
+		// the same is inferred, not documented.
+		graphError(w, r, http.StatusNotFound, "MailboxNotEnabledForRESTAPI",
+			"The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
 		return
 	}
 	writeJSON(w, http.StatusOK, e.peoplePage(r, pq, owner, people))

@@ -92,6 +92,13 @@ func TestPeopleUserFilterDropsContacts(t *testing.T) {
 		want = want[:min(6, len(want))]
 		r := peopleQuery(t, e, tok, ui.ID, map[string]string{"$filter": mgtUserFilter, "$top": "6"},
 			map[string]string{spec.PeopleQuerySourcesHeader: "Mailbox,Directory"})
+		if u, _ := e.User(ti.ID, ui.ID); u.UserType == "Guest" {
+			// A guest has no mailbox in the tenant (see handlePeople).
+			if r.status != 404 || r.code() != "MailboxNotEnabledForRESTAPI" {
+				t.Fatalf("guest %s: %d %v", ui.ID, r.status, r.body)
+			}
+			continue
+		}
 		if !slices.Equal(r.ids, want) || slices.ContainsFunc(r.ids, func(id string) bool { return slices.Contains(contacts, id) }) {
 			t.Fatalf("%s: %v, want %v", ui.ID, r.ids, want)
 		}

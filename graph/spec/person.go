@@ -65,6 +65,14 @@ var peopleSelect = [...]string{"id", "personType"}
 // PeopleSelect returns the $select of graphgate's People API reads, in a fresh slice.
 func PeopleSelect() []string { return append([]string(nil), peopleSelect[:]...) }
 
+// Phone types (phone.type, the phoneType enumeration's members) of the numbers a person
+// shows from a user's businessPhones and mobilePhone.
+// See https://learn.microsoft.com/graph/api/resources/phone.
+const (
+	PhoneTypeBusiness = "business"
+	PhoneTypeMobile   = "mobile"
+)
+
 // DefaultPeopleTop is the People API's page size without $top ("By default, each
 // response returns 10 records", https://learn.microsoft.com/graph/people-insights-overview).
 const DefaultPeopleTop = 10

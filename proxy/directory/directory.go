@@ -31,7 +31,7 @@ type Upstream interface {
 	Presences(ctx context.Context, ids []string) ([]graph.Presence, error)
 	UsersByID(ctx context.Context, ids []string, fields []string) (map[string]graph.BatchResult, error)
 	RevokeSignInSessions(ctx context.Context, id string) error
-	People(ctx context.Context, id, search string, top int) ([]string, error)
+	People(ctx context.Context, id, search string, directory bool, top int) ([]string, error)
 }
 
 // Tenant is one customer tenant the directory reads.

@@ -7,20 +7,28 @@ import (
 
 	"github.com/graphgate/graphgate/cache"
 	"github.com/graphgate/graphgate/graph"
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // PeopleWindow is how many of a user's relevant people graphgate asks Graph for (one
-// People API read per owner and search, cached): people lists are served from this
-// many, so $skip beyond it finds nobody.
+// People API read per owner, search and source, cached): people lists are served from
+// this many, so $skip beyond it finds nobody.
 const PeopleWindow = 100
 
-// confirmChunk is how many listed people a people read confirms at a time: one Graph
-// $batch of user records (spec.MaxBatchRequests).
-const confirmChunk = 20
+// PeopleQuery says which of a user's relevant people to read.
+type PeopleQuery struct {
+	// Owner is the object id of the enabled user whose relevant people are read.
+	Owner string
+	// Search is the People API's $search text (see graph.Client.People); "" for none.
+	Search string
+	// Directory widens a search from the owner's mailbox to the whole directory.
+	Directory bool
+	// N is how many people to return, 1..PeopleWindow.
+	N int
+}
 
-// People returns, in Graph's order of relevance, the first n people most relevant to the
-// enabled user ownerID (an object id) whom keep accepts, and whether more such people
-// follow. A non-empty search is the People API's $search text (see graph.Client.People).
+// People returns, in Graph's order of relevance, the first q.N people most relevant to
+// q.Owner whom keep accepts, and whether more such people follow.
 //
 // Only users of the tenant's directory are returned, each as its own current record
 // (fetched with Fields, like every user read): Graph is asked for organisation users'
@@ -28,25 +36,31 @@ const confirmChunk = 20
 // directory, an unknown id and a deactivated account (the People index lags behind the
 // directory) never reach keep or the caller. Since the ranked ids are filtered before
 // counting, a page never shows that anyone was left out. The ranked ids are cached per
-// owner and search (single-flighted, purged with the owner's and with every listed
-// user's records); records come from the cache or one $batch per 20 people.
-func (d *Directory) People(ctx context.Context, tenantID, ownerID, search string, n int,
+// owner, search and source (single-flighted, purged with the owner's and with every
+// listed user's records); records come from the cache or one $batch per 20 people. An
+// owner Graph has no people for (its 404, e.g. a user without a mailbox) has none.
+func (d *Directory) People(ctx context.Context, tenantID string, q PeopleQuery,
 	keep func(graph.User) bool) ([]graph.User, bool, cache.Outcome, error) {
-	e, outcome, err := d.load(ctx, tenantID, kindPeople, ownerID+"\x00"+search, nil,
+	id := q.Owner + "\x00" + q.Search
+	if q.Directory {
+		id += "\x00directory"
+	}
+	e, outcome, err := d.load(ctx, tenantID, kindPeople, id, nil,
 		func(ctx context.Context, up Upstream) (cache.Item[entry], error) {
-			ids, err := up.People(ctx, ownerID, search, PeopleWindow)
-			if err != nil {
+			ids, err := up.People(ctx, q.Owner, q.Search, q.Directory, PeopleWindow)
+			if err != nil && !errors.Is(err, graph.ErrNotFound) {
 				return cache.Item[entry]{}, err
 			}
 			return cache.Item[entry]{Value: entry{ids: ids}, Size: 64 + 40*len(ids),
-				Users: append([]string{ownerID}, ids...)}, nil
+				Users: append([]string{q.Owner}, ids...)}, nil
 		})
 	if err != nil {
 		return nil, false, outcome, err
 	}
-	out := make([]graph.User, 0, n)
-	for start := 0; start < len(e.ids); start += confirmChunk {
-		records, err := d.confirmIDs(ctx, tenantID, e.ids[start:min(start+confirmChunk, len(e.ids))])
+	n := min(q.N, PeopleWindow)
+	out := make([]graph.User, 0, min(n, len(e.ids)))
+	for start := 0; start < len(e.ids); start += spec.MaxBatchRequests {
+		records, err := d.confirmIDs(ctx, tenantID, e.ids[start:min(start+spec.MaxBatchRequests, len(e.ids))])
 		if err != nil {
 			return nil, false, outcome, err
 		}
@@ -70,10 +84,6 @@ func (d *Directory) confirmIDs(ctx context.Context, tenantID string, ids []strin
 	if !ok {
 		return nil, ErrUnknownTenant
 	}
-	listed := make([]graph.User, len(ids))
-	for i, id := range ids {
-		listed[i] = graph.User{"id": id}
-	}
 	fetch := func(ctx context.Context, ids, fields []string) (map[string]graph.BatchResult, error) {
 		var out map[string]graph.BatchResult
 		err := t.call(ctx, func(ctx context.Context) error {
@@ -83,28 +93,38 @@ func (d *Directory) confirmIDs(ctx context.Context, tenantID string, ids []strin
 		})
 		return out, err
 	}
-	out, err := d.confirmEnabled(ctx, tenantID, fetch, d.cache.Epoch(tenantID), listed)
+	out, err := d.confirmEnabled(ctx, tenantID, fetch, func() cache.Epoch { return d.cache.Epoch(tenantID) }, ids)
 	return out, domainError(err)
 }
 
 // Related returns the object ids (lower case) of the people with a public relationship to
-// the enabled user userID in the org chart: their manager, their direct reports and
-// their peers (the manager's other reports). For another user's relevant people, Graph
-// shows only people with such a public relationship, since "if the profile owner
-// communicates with someone and there is no public relationship between them ... the
-// fact that they've been communicating will not be visible to others"
+// the enabled user userID in the org chart that the caller may read: their manager (if
+// manager), their direct reports (if reports) and their peers, the manager's other
+// reports (if both). For another user's relevant people, Graph shows only people with
+// such a public relationship, since "if the profile owner communicates with someone and
+// there is no public relationship between them ... the fact that they've been
+// communicating will not be visible to others"
 // (https://learn.microsoft.com/graph/people-insights-overview#working-with-feature-implementation);
 // graphgate reads the People API with an application permission, which does not apply
-// that rule, so it applies it itself. (Graph also counts small public groups, which
-// graphgate does not read.)
-func (d *Directory) Related(ctx context.Context, tenantID, userID string) (map[string]bool, error) {
+// that rule, so it applies it itself, and shows no relationship the caller could not
+// read through /manager and /directReports. (Graph also counts small public groups,
+// which graphgate does not read.)
+func (d *Directory) Related(ctx context.Context, tenantID, userID string, manager, reports bool) (map[string]bool, error) {
 	related := map[string]bool{}
-	reports, _, err := d.DirectReports(ctx, tenantID, userID)
-	if err != nil {
-		return nil, err
+	add := func(us []graph.User) {
+		for _, u := range us {
+			related[strings.ToLower(u.ID())] = true
+		}
 	}
-	for _, r := range reports {
-		related[strings.ToLower(r.ID())] = true
+	if reports {
+		rs, _, err := d.DirectReports(ctx, tenantID, userID)
+		if err != nil {
+			return nil, err
+		}
+		add(rs)
+	}
+	if !manager {
+		return related, nil
 	}
 	m, _, err := d.Manager(ctx, tenantID, userID)
 	switch {
@@ -113,13 +133,13 @@ func (d *Directory) Related(ctx context.Context, tenantID, userID string) (map[s
 	case err != nil:
 		return nil, err
 	}
-	related[strings.ToLower(m.ID())] = true
-	peers, _, err := d.DirectReports(ctx, tenantID, m.ID())
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range peers {
-		related[strings.ToLower(p.ID())] = true
+	add([]graph.User{m})
+	if reports {
+		peers, _, err := d.DirectReports(ctx, tenantID, m.ID())
+		if err != nil {
+			return nil, err
+		}
+		add(peers)
 	}
 	delete(related, strings.ToLower(userID))
 	return related, nil

@@ -52,7 +52,7 @@ func (d *Directory) Users(ctx context.Context, tenantID string, q graph.Query) (
 			p.Users = enabledOnly(p.Users)
 			if q.EventuallyConsistent() {
 				listed := len(p.Users)
-				if p.Users, err = d.confirmEnabled(ctx, tenantID, up.UsersByID, epoch, p.Users); err != nil {
+				if p.Users, err = d.confirmEnabled(ctx, tenantID, up.UsersByID, func() cache.Epoch { return epoch }, idsOf(p.Users)); err != nil {
 					return cache.Item[entry]{}, err
 				}
 				if dropped := int64(listed - len(p.Users)); p.Count != nil && dropped > 0 {
@@ -73,13 +73,16 @@ func (d *Directory) Users(ctx context.Context, tenantID string, q graph.Query) (
 // per 20 users: Upstream.UsersByID); fetched records are cached, as reads of them are
 // likely next. A record that cannot be read fails the listing: an unconfirmed account is
 // never shown.
+//
+// ids are the listed users' object ids; epoch is called, before fetching, for the cache
+// epoch that fetched records are stored under (see cache.Cache.SetSince).
 func (d *Directory) confirmEnabled(ctx context.Context, tenantID string,
 	fetch func(ctx context.Context, ids, fields []string) (map[string]graph.BatchResult, error),
-	epoch cache.Epoch, users []graph.User) ([]graph.User, error) {
-	records := make(map[string]graph.User, len(users))
+	epoch func() cache.Epoch, ids []string) ([]graph.User, error) {
+	records := make(map[string]graph.User, len(ids))
 	var missing []string
-	for _, u := range users {
-		id := strings.ToLower(u.ID())
+	for _, id := range ids {
+		id = strings.ToLower(id)
 		it, ok := d.cache.Get(key(tenantID, kindUser, id))
 		switch {
 		case !ok:
@@ -89,6 +92,7 @@ func (d *Directory) confirmEnabled(ctx context.Context, tenantID string,
 		}
 	}
 	if len(missing) > 0 {
+		epoch := epoch()
 		results, err := fetch(ctx, missing, d.fields)
 		if err != nil {
 			return nil, err
@@ -109,9 +113,9 @@ func (d *Directory) confirmEnabled(ctx context.Context, tenantID string,
 			}
 		}
 	}
-	out := make([]graph.User, 0, len(users))
-	for _, u := range users {
-		if rec, ok := records[strings.ToLower(u.ID())]; ok && rec.AccountEnabled() {
+	out := make([]graph.User, 0, len(ids))
+	for _, id := range ids {
+		if rec, ok := records[strings.ToLower(id)]; ok && rec.AccountEnabled() {
 			out = append(out, rec)
 		}
 	}

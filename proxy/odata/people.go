@@ -40,7 +40,7 @@ type PeopleQuery struct {
 // ParsePeople reads the query options of a people list: $select (person properties; an
 // unknown one is Graph's 400), $search ("text" or text: a name or e-mail prefix, at most
 // MaxPeopleSearchLen bytes, without '"', '\' or control characters), $filter (see
-// peopleFilter), $top (1..spec.MaxPeopleTop) and $skip (≥ 0). Other OData options are a
+// peopleFilter), $top (≥ 1; above spec.MaxPeopleTop it counts as that) and $skip (≥ 0). Other OData options are a
 // 400, and so is any option given twice. Errors are *Error and repeat no search text or
 // filter value.
 func ParsePeople(rawQuery string) (PeopleQuery, error) {
@@ -66,10 +66,10 @@ func ParsePeople(rawQuery string) (PeopleQuery, error) {
 	}
 	if v, ok := raw["top"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > spec.MaxPeopleTop {
-			return PeopleQuery{}, badRequest(fmt.Sprintf("Invalid value for the $top query option: want an integer from 1 to %d.", spec.MaxPeopleTop))
+		if err != nil || n < 1 {
+			return PeopleQuery{}, badRequest("Invalid value for the $top query option: want a positive integer.")
 		}
-		q.Top = n
+		q.Top = min(n, spec.MaxPeopleTop) // the People API answers at most that many
 	}
 	if v, ok := raw["skip"]; ok {
 		n, err := strconv.Atoi(v)
@@ -133,6 +133,10 @@ func peopleSearchText(v string) (string, error) {
 	}
 	return s, nil
 }
+
+// RawSelect returns the raw $select text ("" if absent): with the client app, it
+// determines the policy decision, which the gateway memoises under it.
+func (q PeopleQuery) RawSelect() string { return q.raw["select"] }
 
 // Encode re-serialises the validated options with $skip and $top set, sorted by name:
 // the query of a people list's @odata.nextLink. (Graph's own nextLink for people says

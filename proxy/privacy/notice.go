@@ -143,8 +143,9 @@ func peopleRecord() *PeopleRecord {
 		FieldsFetched: spec.PeopleSelect(),
 		Shown: "Each person is shown from their own directory profile, with only the fields the app may see of other " +
 			"users; deactivated accounts are left out, and a search finds people only by fields the app may see. " +
-			"Of another user's relevant people, only their manager, direct reports and peers are shown, never " +
-			"whom they correspond with. The ranked ids are cached like profiles and purged with them.",
+			"A search reaches the whole directory only for apps that may also list users. Of another user's " +
+			"relevant people, only their manager, direct reports and peers are shown, as far as the app may read " +
+			"them, never whom they correspond with. The ranked ids are cached like profiles and purged with them.",
 	}
 }
 
