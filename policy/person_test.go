@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/graphgate/graphgate/graph/spec"
 )
 
 // personMapping is the person-field ↔ user-field mapping graphgate promises (README,
@@ -251,5 +253,21 @@ func TestPersonSources(t *testing.T) {
 	}
 	if pt := ConstantPersonType(); !reflect.DeepEqual(pt, map[string]any{"class": "Person", "subclass": "OrganizationUser"}) {
 		t.Errorf("ConstantPersonType() = %v", pt)
+	}
+}
+
+// TestPersonSourcesArePersonProperties: every person property graphgate serves is one of
+// Graph's person resource, and every user property behind it is one a policy can grant.
+func TestPersonSourcesArePersonProperties(t *testing.T) {
+	props := spec.PersonProperties()
+	for f, src := range personSources {
+		if !slices.Contains(props, f) {
+			t.Errorf("%q is not a property of Graph's person resource", f)
+		}
+		for _, u := range src {
+			if _, ok := CanonicalField(u); !ok {
+				t.Errorf("%q is made of %q, which is no user property graphgate knows", f, u)
+			}
+		}
 	}
 }

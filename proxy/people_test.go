@@ -291,3 +291,45 @@ func TestPeopleSearchNeedsUsersList(t *testing.T) {
 		t.Fatal("no search found anyone: the test proves nothing")
 	}
 }
+
+// TestPeopleKeySpellingsAndBatch: another user's people by object id, by UPN and by UPN
+// in parentheses, directly and as $batch items (as the Toolkit's person card asks them),
+// give the same list.
+func TestPeopleKeySpellingsAndBatch(t *testing.T) {
+	e := newEnv(t)
+	users := e.enabledUsers(0)
+	tok := e.token(0, "intranet-directory", users[3])
+	other := users[12]
+	want, _ := peopleIDs(t, e.get("/v1.0/users/"+other.ID+"/people?$top=100", tok))
+	if len(want) == 0 {
+		t.Fatal("fixture: the other user has no related people")
+	}
+	paths := []string{
+		"/users/" + url.PathEscape(other.UserPrincipalName) + "/people?$top=100",
+		"/users('" + url.PathEscape(other.UserPrincipalName) + "')/people?$top=100",
+		"/Users/" + strings.ToUpper(other.ID) + "/People?$top=100",
+	}
+	var items []map[string]any
+	for i, p := range paths {
+		if got, _ := peopleIDs(t, e.get("/v1.0"+p, tok)); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", p, got, want)
+		}
+		items = append(items, map[string]any{"id": string(rune('1' + i)), "method": "GET",
+			"url": p + "&$filter=" + url.QueryEscape("personType/class eq 'Person'")})
+	}
+	r := e.do(http.MethodPost, "/v1.0/$batch", tok, map[string]any{"requests": items})
+	if r.Status != http.StatusOK {
+		t.Fatalf("$batch: %d %s", r.Status, r.Body)
+	}
+	for _, it := range r.JSON(t)["responses"].([]any) {
+		item := it.(map[string]any)
+		body, _ := item["body"].(map[string]any)
+		var got []string
+		for _, v := range body["value"].([]any) {
+			got = append(got, strings.ToLower(v.(map[string]any)["id"].(string)))
+		}
+		if item["status"].(float64) != 200 || !slices.Equal(got, want) {
+			t.Errorf("$batch item %v: status %v, %v, want %v", item["id"], item["status"], got, want)
+		}
+	}
+}
