@@ -2,7 +2,7 @@ package proxy_test
 
 import (
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,122 +23,136 @@ import (
 //     (X-PeopleQuery-QuerySources: Mailbox,Directory): its suggestions (6 is the
 //     picker's default show-max);
 //   - on input x (debounced 400 ms), GET /v1.0/me/people?$search="x"&$top=6&$filter=…
-//     (same header); a failure is caught ("intentionally empty") and gives no people;
+//     (same header): the people the gateway finds first, its directory search included;
+//     a failure (403 for a client app without people.read) is caught ("intentionally
+//     empty") and gives no people;
 //   - then, with fewer than 6 found, GET /v1.0/users?$search="displayName:x" OR
 //     "mail:x" OR "userPrincipalName:x"&$count=true&$top=6 (ConsistencyLevel:
-//     eventual), no $select, x URI-encoded; its users are added;
+//     eventual), no $select, x URI-encoded; its users are added unless already found
+//     (by id);
 //   - then GET /v1.0/groups?$filter=(startswith(displayName,'x') or
 //     startswith(mailNickname,'x') or startswith(mail,'x'))&$top=6&$count=true for
 //     groups; a failure is caught;
 //   - then, for each suggestion, GET /v1.0/users/{id}/photo/$value (404 without a photo).
 //
-// So a gateway that does not serve people (issue 11) or groups still gives a working
-// picker, as long as /users?$search answers.
+// So the picker finds people through /me/people when the client app may read people,
+// and through /users alone when it may not (or when the gateway did not serve people).
 
-// pickerPolicy is the test's policy: chat-web may list users but never sees a
-// userPrincipalName.
+// pickerPolicy is the test's policy: chat-web may list and search users and read
+// people, but never sees a userPrincipalName.
 const pickerPolicy = "testdata/policy-people-picker.yaml"
 
-// newPickerEnv starts a gateway with pickerPolicy that allows origin in CORS.
-func newPickerEnv(t *testing.T, origin string) *env {
+// newPickerEnv starts a gateway with pickerPolicy, without people.read unless people is
+// set, that allows origins in CORS.
+func newPickerEnv(t *testing.T, people bool, origins []string) *env {
 	t.Helper()
 	emu, err := emulator.New(emulator.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = emu.Close() })
-	pol, err := proxytest.PolicyFile(pickerPolicy, emu.Directory())
+	raw, err := os.ReadFile(pickerPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	if !people {
+		text = strings.Replace(text, ", people.read]", "]", 1)
+		if text == string(raw) {
+			t.Fatalf("%s: no people.read to take away", pickerPolicy)
+		}
+	}
+	pol, err := proxytest.PolicyFromTemplate(text, emu.Directory())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return envOf(t, proxytest.New(t, proxytest.Options{Emulator: emu, Policy: pol,
-		Configure: func(c *proxy.Config) { c.CORSOrigins = []string{origin} }}))
+		Configure: func(c *proxy.Config) { c.CORSOrigins = origins }}))
 }
 
 // TestToolkitPeoplePickerThroughGateway types into Microsoft Graph Toolkit's people
 // picker, unmodified, in headless Chromium on another origin, through the gateway, for a
-// client app whose policy hides userPrincipalName. The gateway does not serve
-// /me/people, so the picker falls back to its /users $search, whose "userPrincipalName:x"
-// clause the gateway drops (a hidden field must not find anyone). The picker must show
-// the enabled users whose name or mail starts with the text, and neither a deactivated
-// one nor one whose userPrincipalName alone matches.
+// client app whose policy hides userPrincipalName, with and without people.read. With
+// it the picker's /me/people search finds the people (by name or mail, through the
+// directory); without it that search is refused with 403 and the picker falls back to
+// its /users $search, whose "userPrincipalName:x" clause the gateway drops (a hidden
+// field must not find anyone). Either way the picker must show the enabled users whose
+// name or mail starts with the text, and neither a deactivated one nor one whose
+// userPrincipalName alone matches.
 func TestToolkitPeoplePickerThroughGateway(t *testing.T) {
-	site := startMGTSite(t, func(origin string) (*env, string) {
-		e := newPickerEnv(t, origin)
-		addPickerPeople(t, e)
-		return e, e.token(0, "chat-web", e.enabledUsers(0)[5])
-	})
-	b := site.open(t, "/picker.html")
-	// Focus the picker's text field and type, as a user does; the toolkit searches 400 ms
-	// after the last key.
-	poll(t, site, b, "the picker renders", `!!document.getElementById('picker').shadowRoot?.querySelector('#people-picker-input')`,
-		func(ok bool) bool { return ok })
-	const focus = `(document.getElementById('picker').shadowRoot.querySelector('#people-picker-input').focus(), true)`
-	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](focus)); err != nil {
-		t.Fatalf("focus the picker: %v", err)
-	}
-	if err := chromedp.Do(b.Ctx, chromedp.KeyEvent("quillon")); err != nil {
-		t.Fatalf("type into the picker: %v", err)
-	}
-	// The search the picker shows is the one for the whole text: wait for the gateway's
-	// answer to it, then for the picker to show its outcome.
-	searched := func() bool {
-		_, status := requestAnswered(site.rec.requests(), func(u string) bool {
-			return strings.HasPrefix(u, "/v1.0/users?") && strings.Contains(u, "quillon")
+	for _, tc := range []struct {
+		name   string
+		people bool // the client app may read people
+	}{{"people.read", true}, {"without people.read", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []emulator.User
+			ta := startToolkitApps(t, []string{"chat-web"}, func(origins []string) *env {
+				return newPickerEnv(t, tc.people, origins)
+			}, func(e *env) emulator.UserInfo {
+				want = addPickerPeople(t, e)
+				return e.enabledUsers(0)[5]
+			})
+			site, b := ta.open(t, "chat-web", "/picker.html")
+			focusPicker(t, site, b)
+			got := typeIntoPicker(t, site, b, "quillon")
+			viewportShot(t, b, "search")
+			if !got.Open {
+				t.Error("the picker's flyout is closed: the user sees no suggestions")
+			}
+			if names := userNames(want); !sameNames(got.Names, names) {
+				t.Errorf("the picker shows %q (no-results text %q), want %q", got.Names, got.Empty, names)
+			}
+			status, ids := ta.tap.peopleAnswer(peopleSearchFor("quillon"))
+			switch {
+			case !tc.people && status != 403:
+				t.Errorf("without people.read the gateway answered the picker's /me/people search with %d, want 403", status)
+			case tc.people && (status != 200 || !sameNames(ids, userIDs(want))):
+				t.Errorf("the gateway answered the picker's /me/people search with %d and %v, want 200 and %v", status, ids, userIDs(want))
+			}
+			if url, status := requestAnswered(site.rec.requests(), func(u string) bool {
+				return strings.HasPrefix(u, "/v1.0/users?") && strings.Contains(u, "quillon")
+			}); status != 200 {
+				t.Errorf("the gateway answered the picker's search %s with %d", url, status)
+			}
+			site.logRequests(t)
+			ta.checkAnswers(t, site, "chat-web", b)
 		})
-		return status != 0
-	}
-	waitFor(t, site, "the gateway answers the picker's /users search", searched)
-	got := poll(t, site, b, "the picker shows its results", pickerState, func(s pickerShows) bool {
-		return s.Done && s.Pending == 0
-	})
-	viewportShot(t, b)
-	checkConsole(t, b)
-	if !got.Open {
-		t.Error("the picker's flyout is closed: the user sees no suggestions")
-	}
-	site.logRequests(t)
-	site.checkNoServerErrors(t)
-	if want := []string{"Quillon Abbot", "Quillon Brandt", "Mira Mailonly"}; !sameNames(got.Names, want) {
-		t.Errorf("the picker shows %q (no-results text %q), want %q", got.Names, got.Empty, want)
-	}
-	if url, status := requestAnswered(site.rec.requests(), func(u string) bool {
-		return strings.HasPrefix(u, "/v1.0/users?") && strings.Contains(u, "quillon")
-	}); status != 200 {
-		t.Errorf("the gateway answered the picker's search %s with %d", url, status)
 	}
 }
 
 // addPickerPeople adds the people the test searches for with "quillon": three whose
 // display name starts with it (one deactivated), one whose mail alone does, and one whose
-// userPrincipalName alone does.
-func addPickerPeople(t *testing.T, e *env) {
+// userPrincipalName alone does. It returns the ones the picker must show.
+func addPickerPeople(t *testing.T, e *env) []emulator.User {
 	t.Helper()
 	domain := e.tenant(0).Domain
-	addPerson(t, e, "Quillon Abbot", "")
-	addPerson(t, e, "Quillon Brandt", "")
+	abbot := addPerson(t, e, "Quillon Abbot", "")
+	brandt := addPerson(t, e, "Quillon Brandt", "")
 	addPerson(t, e, "Quillon Cade", "", deactivated)
-	addPerson(t, e, "Mira Mailonly", "", func(u *emulator.User) {
+	mira := addPerson(t, e, "Mira Mailonly", "", func(u *emulator.User) {
 		u.UserPrincipalName, u.Mail = "mira.m@"+domain, "quillon.mira@"+domain
 	})
 	addPerson(t, e, "Zed Hidden", "", func(u *emulator.User) {
 		u.UserPrincipalName, u.Mail = "quillonz.hidden@"+domain, "zed.hidden@"+domain
 	})
+	return []emulator.User{abbot, brandt, mira}
 }
 
-// viewportShot saves a screenshot of the viewport (a full-page screenshot resizes the
-// window, which closes the picker's flyout) and logs its path.
-func viewportShot(t *testing.T, b *browsertest.Session) {
-	t.Helper()
-	png, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Logf("screenshot: %v", err)
-		return
+// userNames and userIDs return the display names and the ids (lower case) of users.
+func userNames(us []emulator.User) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		out = append(out, u.DisplayName)
 	}
-	shot := filepath.Join(browsertest.ArtifactDir(), "graphgate-mgt-picker-"+t.Name()+".png")
-	if err := os.WriteFile(shot, png, 0o644); err == nil {
-		t.Logf("screenshot: %s", shot)
+	return out
+}
+
+func userIDs(us []emulator.User) []string {
+	out := make([]string, 0, len(us))
+	for _, u := range us {
+		out = append(out, strings.ToLower(u.ID))
 	}
+	return out
 }
 
 // pickerShows is what the people picker's flyout shows.
@@ -182,4 +196,59 @@ func waitFor(t *testing.T, site *mgtSite, what string, cond func() bool) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// pollPicker waits until the picker's flyout shows its results, every suggestion with
+// its name, and returns them.
+func pollPicker(t *testing.T, site *mgtSite, b *browsertest.Session) pickerShows {
+	t.Helper()
+	return poll(t, site, b, "the picker shows its results", pickerState, func(s pickerShows) bool {
+		return s.Done && s.Pending == 0
+	})
+}
+
+// typeIntoPicker types text into the focused picker as a user does and returns what it
+// shows for it. The toolkit searches 400 ms after the last key; the search it shows is
+// the one for the whole text: wait for the gateway's answer to its /users search (the
+// picker's last request for people), then for the picker to show the outcome.
+func typeIntoPicker(t *testing.T, site *mgtSite, b *browsertest.Session, text string) pickerShows {
+	t.Helper()
+	if err := chromedp.Do(b.Ctx, chromedp.KeyEvent(text)); err != nil {
+		t.Fatalf("type into the picker: %v", err)
+	}
+	waitFor(t, site, "the gateway answers the picker's /users search", func() bool {
+		_, status := requestAnswered(site.rec.requests(), func(u string) bool {
+			return strings.HasPrefix(u, "/v1.0/users?") && strings.Contains(u, strings.ToLower(text))
+		})
+		return status != 0
+	})
+	return pollPicker(t, site, b)
+}
+
+// pickerSelection is what the picker holds and shows as selected.
+type pickerSelection struct {
+	IDs   []string `json:"ids"`   // selectedPeople's ids
+	Chips []string `json:"chips"` // the selected people's names as shown
+}
+
+// selectFirstSuggestion clicks the picker's first suggestion and returns the selection
+// once every selected person shows a name.
+func selectFirstSuggestion(t *testing.T, site *mgtSite, b *browsertest.Session) pickerSelection {
+	t.Helper()
+	const click = `(document.getElementById('picker').shadowRoot.querySelector('.searched-people-list-result').click(), true)`
+	if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[bool](click)); err != nil {
+		t.Fatalf("click the suggestion: %v", err)
+	}
+	const selected = `(function () {
+		var el = document.getElementById('picker');
+		var s = {ids: (el.selectedPeople || []).map(function (p) { return p.id; }), chips: []};
+		el.shadowRoot.querySelectorAll('mgt-person.person-image-selected').forEach(function (p) {
+			var line = p.shadowRoot && p.shadowRoot.querySelector('.line1');
+			s.chips.push(line ? line.textContent.trim() : '');
+		});
+		return s;
+	})()`
+	return poll(t, site, b, "the picker shows the selection", selected, func(s pickerSelection) bool {
+		return len(s.IDs) > 0 && len(s.Chips) == len(s.IDs) && !slices.Contains(s.Chips, "")
+	})
 }
