@@ -52,15 +52,17 @@ func handlePeople(dir *directory.Directory, dec *decider, ln links) gin.HandlerF
 			abortWithError(c, errForbidden(d.Reason))
 			return
 		}
-		noteWithheld(c, d.Withheld)
 		var people []graph.User
+		var hidden []string
 		more := false
 		if q.OrganizationUsers && q.Skip < directory.PeopleWindow { // else no one is served
-			if people, more, err = readPeople(c, dir, q, owner); err != nil {
+			if people, more, hidden, err = readPeople(c, dir, q, owner); err != nil {
 				abortWithError(c, err)
 				return
 			}
 		}
+		noteWithheld(c, d.Withheld) // on an answer only: an error withholds nothing
+		noteWithheld(c, hidden)
 		people = people[min(q.Skip, len(people)):]
 		value := make([]map[string]any, 0, len(people))
 		for _, u := range people {
@@ -76,50 +78,52 @@ func handlePeople(dir *directory.Directory, dec *decider, ln links) gin.HandlerF
 }
 
 // readPeople reads the first $skip+$top people of the owner's list the caller may be
-// shown (peopleKeep), at most directory.PeopleWindow (q.Skip is below it).
-func readPeople(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) ([]graph.User, bool, error) {
-	keep, err := peopleKeep(c, dir, q, owner)
+// shown (peopleKeep), at most directory.PeopleWindow (q.Skip is below it), and whether
+// more follow; hidden are the properties a search could not use.
+func readPeople(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) (
+	people []graph.User, more bool, hidden []string, err error) {
+	keep, hidden, err := peopleKeep(c, dir, q, owner)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	sc := scopeOf(c)
 	people, more, outcome, err := dir.People(c.Request.Context(), sc.tenantID(), directory.PeopleQuery{
 		Owner: owner.ID(), Search: q.Search, Directory: sc.client.Allows(policy.OpUsersList),
 		N: min(q.Skip+q.Top, directory.PeopleWindow)}, keep)
 	sc.setOutcome(outcome)
-	return people, more, err
+	return people, more, hidden, err
 }
 
 // peopleKeep returns which listed people the caller may be shown: with a $search, those
-// the text matches by a property the caller may see of others (the hidden ones are
-// reported as withheld); for another user's list, only relationships the app could read
+// the text matches by a property the caller may see of others (hidden are the others,
+// to report as withheld); for another user's list, only relationships the app could read
 // anyway — the user's manager with manager.read, their direct reports with
 // directReports.read, their peers with both (directory.Directory.Related).
-func peopleKeep(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) (func(graph.User) bool, error) {
+func peopleKeep(c *gin.Context, dir *directory.Directory, q odata.PeopleQuery, owner graph.User) (
+	keep func(graph.User) bool, hidden []string, err error) {
 	sc := scopeOf(c)
-	keep := func(graph.User) bool { return true }
+	keep = func(graph.User) bool { return true }
 	if q.Search != "" {
 		ps := sc.client.PeopleSearch()
 		if len(ps.Names) == 0 && len(ps.Addresses) == 0 {
-			return nil, errPeopleSearchHidden
+			return nil, nil, errPeopleSearchHidden
 		}
-		noteWithheld(c, ps.Hidden)
 		text := foldSearch(q.Search)
-		keep = func(u graph.User) bool { return peopleMatch(u, text, ps) }
+		keep, hidden = func(u graph.User) bool { return peopleMatch(u, text, ps) }, ps.Hidden
 	}
 	if isSelf(sc, owner) {
-		return keep, nil
+		return keep, hidden, nil
 	}
 	manager, reports := sc.client.Allows(policy.OpManagerRead), sc.client.Allows(policy.OpDirectReportsRead)
 	if !manager && !reports {
-		return nil, errOthersPeople
+		return nil, nil, errOthersPeople
 	}
 	related, err := dir.Related(c.Request.Context(), sc.tenantID(), owner.ID(), manager, reports)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	match := keep
-	return func(u graph.User) bool { return related[strings.ToLower(u.ID())] && match(u) }, nil
+	return func(u graph.User) bool { return related[strings.ToLower(u.ID())] && match(u) }, hidden, nil
 }
 
 // personType is the personType every person graphgate serves shows; shared, read only.

@@ -324,6 +324,9 @@ func (t *Target) navigation(segs []string) error {
 			return err
 		}
 		t.Resource, t.PhotoSize = ResPhoto, size
+	case lower == "people":
+		return &PathError{Status: http.StatusNotFound, Code: "Request_ResourceNotFound",
+			Message: "This gateway serves the resource 'people' under /v1.0 only."}
 	case spec.IsUserNavigation(nav):
 		return notOffered(nav)
 	case t.Version == "beta":

@@ -1,7 +1,9 @@
 package odata
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -65,20 +67,33 @@ func ParsePeople(rawQuery string) (PeopleQuery, error) {
 		}
 	}
 	if v, ok := raw["top"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
+		n, ok := wholeNumber(v)
+		if !ok || n < 1 {
 			return PeopleQuery{}, badRequest("Invalid value for the $top query option: want a positive integer.")
 		}
 		q.Top = min(n, spec.MaxPeopleTop) // the People API answers at most that many
 	}
 	if v, ok := raw["skip"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
+		n, ok := wholeNumber(v)
+		if !ok {
 			return PeopleQuery{}, badRequest("Invalid value for the $skip query option: want a non-negative integer.")
 		}
 		q.Skip = n
 	}
 	return q, nil
+}
+
+// wholeNumber reads a non-negative integer of decimal digits; one too large for an int
+// counts as the largest int (a count that large means "all" or "past the end").
+func wholeNumber(v string) (int, bool) {
+	n, err := strconv.Atoi(v)
+	switch {
+	case err == nil:
+		return n, n >= 0
+	case errors.Is(err, strconv.ErrRange) && strings.Trim(v, "0123456789") == "":
+		return math.MaxInt, true
+	}
+	return 0, false
 }
 
 // parsePersonSelect parses a $select of person properties.
