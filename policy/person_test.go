@@ -104,16 +104,7 @@ func TestDecidePerson(t *testing.T) {
 		{name: "no people.read", ops: "[me.read, users.read, users.list]", others: []string{"displayName"},
 			requested: []string{"displayName"}, wantNotAllowed: true},
 	}
-	for f, src := range personMapping {
-		if len(src) != 1 || f == "id" || f == "scoredEmailAddresses" {
-			continue
-		}
-		tests = append(tests,
-			decideCase{name: f + " from " + src[0], others: []string{src[0]}, requested: []string{f},
-				want: want{fields: sortedCopy([]string{"id", f}), users: sortedCopy([]string{"id", src[0]})}},
-			decideCase{name: f + " hidden", self: []string{src[0]}, others: []string{"city"}, requested: []string{f},
-				want: want{fields: []string{"id"}, users: []string{"id"}, withheld: []string{f}}})
-	}
+	tests = append(tests, mappingCases()...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.ops
@@ -136,6 +127,23 @@ func TestDecidePerson(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mappingCases are a shown and a hidden case for each person property made of one user
+// property of the same name.
+func mappingCases() []decideCase {
+	var tests []decideCase
+	for f, src := range personMapping {
+		if len(src) != 1 || f == "id" || f == "scoredEmailAddresses" {
+			continue
+		}
+		tests = append(tests,
+			decideCase{name: f + " from " + src[0], others: []string{src[0]}, requested: []string{f},
+				want: want{fields: sortedCopy([]string{"id", f}), users: sortedCopy([]string{"id", src[0]})}},
+			decideCase{name: f + " hidden", self: []string{src[0]}, others: []string{"city"}, requested: []string{f},
+				want: want{fields: []string{"id"}, users: []string{"id"}, withheld: []string{f}}})
+	}
+	return tests
 }
 
 // grantableOthers is every user property a policy may grant of others.

@@ -110,7 +110,8 @@ func runProof(t *testing.T, bin string) proofResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.violations = append(r.violations, upstreamViolations(emu.Requests(), pol.UpstreamFields(), record, d.export)...)
+	r.violations = append(r.violations, upstreamViolations(userReads(emu.Requests()), pol.UpstreamFields(), record, d.export)...)
+	r.violations = append(r.violations, peopleUpstreamViolations(emu.Requests(), record)...)
 	return r
 }
 

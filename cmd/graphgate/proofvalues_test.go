@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -33,11 +34,14 @@ func (s *valueSet) addString(label, v string) { s.add(label, []byte(strings.Trim
 // personalValues lists every personal value the proof must not find: every per-user
 // field of every fixture user (names with their accents, UPNs and their local parts,
 // mails, phones as written and as digits, office, employee id, job title, department,
-// object ids with and without dashes); every token the client sent, its signature and
-// its personal claims; a fragment and the SHA-256 of every photo served; the client's IP
-// address and device string; and the secrets the operator gave. The fixture's tenant-wide
-// fields (company, city, country, usage location, language) describe the tenant, not a
-// person, and the tenant's name is in every configuration: they are not included.
+// object ids with and without dashes); every value of the tenants' mailbox contacts and
+// outside people, which the People API ranks among users' relevant people (names,
+// companies, addresses and their local parts, phones as written and as digits, ids);
+// every token the client sent, its signature and its personal claims; a fragment and the
+// SHA-256 of every photo served; the client's IP address and device string; and the
+// secrets the operator gave. The fixture's tenant-wide fields (company, city, country,
+// usage location, language) describe the tenant, not a person, and the tenant's name is
+// in every configuration: they are not included.
 func personalValues(emu *emulator.Emulator, tokens []string, photos [][]byte, secrets []string) []scan.Value {
 	var s valueSet
 	for _, t := range emu.Directory().Tenants {
@@ -66,6 +70,7 @@ func personalValues(emu *emulator.Emulator, tokens []string, photos [][]byte, se
 			}
 		}
 	}
+	addContacts(&s, emu)
 	for i, tok := range tokens {
 		addToken(&s, fmt.Sprintf("token %d", i), tok)
 	}
@@ -84,6 +89,28 @@ func personalValues(emu *emulator.Emulator, tokens []string, photos [][]byte, se
 		s.addString(fmt.Sprintf("operator secret %d", i), sec)
 	}
 	return s.list
+}
+
+// addContacts adds the values of every tenant's mailbox contacts and outside people.
+func addContacts(s *valueSet, emu *emulator.Emulator) {
+	for _, t := range emu.Directory().Tenants {
+		for i, p := range emu.Contacts(t.ID) {
+			of := fmt.Sprintf(" of %s contact %d (%s)", t.Domain, i, p.Subclass)
+			s.addString("id"+of, p.ID)
+			s.addString("displayName"+of, p.DisplayName)
+			s.addString("givenName"+of, p.GivenName)
+			s.addString("surname"+of, p.Surname)
+			s.addString("companyName"+of, p.CompanyName)
+			for _, m := range p.Emails {
+				s.addString("address"+of, m)
+				s.addString("address local part"+of, strings.SplitN(m, "@", 2)[0])
+			}
+			for _, ph := range p.Phones {
+				s.addString("phone"+of, ph.Number)
+				s.addString("phone digits"+of, digits(ph.Number))
+			}
+		}
+	}
 }
 
 // addToken adds a token, its payload and signature segments, and its claims that
@@ -119,4 +146,76 @@ func digits(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// contactCanaries are the values of the emulator's contacts and outside people (names,
+// addresses and their local parts, phones and their digits, ids) that are no fixture
+// user's value, which a response may show.
+func contactCanaries(emu *emulator.Emulator) [][]byte {
+	users := map[string]bool{}
+	for _, t := range emu.Directory().Tenants {
+		for _, info := range t.Users {
+			u, _ := emu.User(t.ID, info.ID)
+			for _, v := range append([]string{u.DisplayName, u.GivenName, u.Surname, u.Mail, u.UserPrincipalName,
+				u.MobilePhone, digits(u.MobilePhone), u.CompanyName, u.JobTitle}, u.BusinessPhones...) {
+				users[strings.ToLower(v)] = true
+			}
+			for _, p := range u.BusinessPhones {
+				users[digits(p)] = true
+			}
+		}
+	}
+	var out [][]byte
+	for _, t := range emu.Directory().Tenants {
+		for _, v := range contactStrings(emu, t.ID) {
+			if len(v) >= 4 && !users[strings.ToLower(v)] {
+				out = append(out, []byte(strings.ToLower(v)))
+			}
+		}
+	}
+	return out
+}
+
+// contactStrings are the personal values of a tenant's contacts.
+func contactStrings(emu *emulator.Emulator, tenantID string) []string {
+	var out []string
+	for _, p := range emu.Contacts(tenantID) {
+		out = append(out, p.ID, p.DisplayName, p.GivenName, p.Surname, p.CompanyName)
+		for _, m := range p.Emails {
+			out = append(out, m, strings.SplitN(m, "@", 2)[0])
+		}
+		for _, ph := range p.Phones {
+			out = append(out, ph.Number, digits(ph.Number))
+		}
+	}
+	return out
+}
+
+// noContactsIn checks that a response shows none of the contacts' values.
+func noContactsIn(emu *emulator.Emulator) func([]byte) string {
+	canaries := contactCanaries(emu)
+	return func(b []byte) string {
+		lower := bytes.ToLower(b)
+		for _, c := range canaries {
+			if bytes.Contains(lower, c) {
+				return fmt.Sprintf("a response shows a contact's value (%d bytes)", len(c))
+			}
+		}
+		return ""
+	}
+}
+
+// both runs two checks and reports the problems of each.
+func both(a, b func([]byte) string) func([]byte) string {
+	return func(body []byte) string {
+		var out []string
+		for _, f := range []func([]byte) string{a, b} {
+			if f != nil {
+				if v := f(body); v != "" {
+					out = append(out, v)
+				}
+			}
+		}
+		return strings.Join(out, "; ")
+	}
 }

@@ -211,7 +211,9 @@ func (ts *tenantState) contacts() []Person {
 			p.CompanyName, p.JobTitle = t.company, t.job
 		}
 		if k.phone != "" {
-			p.Phones = []Phone{{k.phone, fmt.Sprintf("+1 555 01%02d", 60+i)}}
+			// Ofcom's numbers for drama (020 7946 0000–0999), so that no contact shares a
+			// number with a user (users have +1 555 01xx).
+			p.Phones = []Phone{{k.phone, fmt.Sprintf("+44 20 7946 0%03d", 160+i+10*int(hash32(ts.ID)%50))}}
 		}
 		out = append(out, p)
 	}
@@ -228,12 +230,13 @@ func (ts *tenantState) contactsFor(u *User) [4]Person {
 
 // People returns the relevant people of a user found by id or userPrincipalName, in rank
 // order, as GET /v1.0/users/{id}/people lists them without $search: organisation users
-// (deactivated ones included) and contacts.
+// (deactivated ones included) and contacts. A guest has none (the API answers 404
+// MailboxNotEnabledForRESTAPI; see handlePeople).
 func (e *Emulator) People(tenantID, idOrUPN string) ([]Person, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	ts, u, err := e.userOf(tenantID, idOrUPN)
-	if err != nil {
+	if err != nil || u.UserType == "Guest" {
 		return nil, err
 	}
 	return ts.relevantOf(u), nil
