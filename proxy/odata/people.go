@@ -11,6 +11,7 @@ import (
 	"unicode"
 
 	"github.com/graphgate/graphgate/graph/spec"
+	"github.com/graphgate/graphgate/policy"
 )
 
 // MaxPeopleSearchLen is the longest People API $search text graphgate accepts, in bytes
@@ -110,7 +111,7 @@ func parsePersonSelect(v string) ([]string, error) {
 		}
 		p, ok := spec.PersonProperty(name)
 		if !ok {
-			return nil, badRequest("Could not find a property named '" + safeName(name) + "' on type 'microsoft.graph.person'.")
+			return nil, badRequest("Could not find a property named '" + policy.SafeIdent(name) + "' on type 'microsoft.graph.person'.")
 		}
 		if !seen[p] {
 			seen[p] = true
@@ -118,15 +119,6 @@ func parsePersonSelect(v string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// safeName returns name if it looks like a property name, so that an error never echoes
-// arbitrary input.
-func safeName(name string) string {
-	if !segmentWord.MatchString(name) || name == "" {
-		return "(invalid name)"
-	}
-	return name
 }
 
 // peopleSearchText reads a People API $search value: one text, optionally in double
